@@ -1,0 +1,1 @@
+"""The application side: ``phased.Client`` and outcome tracking."""

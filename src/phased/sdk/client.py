@@ -1,0 +1,109 @@
+"""``phased.Client``: evaluate flags in the application process.
+
+Evaluation is in memory and never raises: an unknown flag, a broken file or
+an unreachable store evaluates to the flag's safe default.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from phased.core.evaluate import CompiledFlagSet, Evaluation
+from phased.core.flagfile import parse_flagset
+from phased.core.flags import FlagSet, Value
+
+
+class Client:
+    """Evaluates one environment's flags.
+
+    Build it with :meth:`from_file` (a flags file), :meth:`local` (the
+    embedded store) or, with a server, ``Client(url=..., token=...)``.
+    """
+
+    def __init__(
+        self,
+        flagset: FlagSet | None = None,
+        *,
+        environment: str = "dev",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.environment = environment
+        self._env = os.environ if env is None else env
+        self._install(flagset or FlagSet())
+
+    # -- construction --------------------------------------------------------
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        environment: str = "dev",
+        env: Mapping[str, str] | None = None,
+    ) -> Client:
+        """Evaluate from a flags file (see ``docs/flags-file.md``).
+
+        Raises:
+            SourceError: the file is malformed (file, line and field named).
+        """
+        text = Path(path).read_text(encoding="utf-8")
+        return cls(parse_flagset(text, str(path)), environment=environment, env=env)
+
+    def update(self, flagset: FlagSet) -> None:
+        """Swap in a new flag set atomically; evaluations in flight finish on the old one."""
+        self._install(flagset)
+
+    def _install(self, flagset: FlagSet) -> None:
+        compiled = CompiledFlagSet(flagset, self.environment, env=self._env, clock=time.time)
+        # Two attribute stores; a reader sees either the old or the new set per call.
+        self._compiled = compiled
+        self._enabled = compiled.enabled
+
+    @property
+    def flagset(self) -> FlagSet:
+        """The flag set this client evaluates."""
+        return self._compiled.source
+
+    # -- evaluation (hot path: no I/O, no lock) -------------------------------
+
+    def is_enabled(self, flag: str, /, **context: Any) -> bool:
+        """Whether ``flag`` is on for this context (False for an unknown flag)."""
+        fn = self._enabled.get(flag)
+        if fn is None:
+            return False
+        try:
+            return fn(context)
+        except Exception:  # evaluation must never raise into the application
+            return False
+
+    def variant(self, flag: str, /, **context: Any) -> str | None:
+        """The variant served (``on``/``off`` for boolean flags), None for an unknown flag."""
+        cf = self._compiled.get(flag)
+        if cf is None:
+            return None
+        try:
+            value: Value = cf.value(context)
+        except Exception:
+            value = cf.off
+        if value is True:
+            return "on"
+        if value is False:
+            return "off"
+        return value
+
+    def evaluate(self, flag: str, /, **context: Any) -> Evaluation:
+        """Value, variant and a readable reason."""
+        try:
+            return self._compiled.evaluate(flag, context)
+        except Exception as exc:
+            cf = self._compiled.get(flag)
+            off: Value = cf.off if cf is not None else False
+            return Evaluation(
+                off,
+                "on" if off is True else "off" if off is False else off,
+                f"error:{type(exc).__name__}",
+            )
