@@ -90,7 +90,7 @@ Condition = Compare | AllOf | AnyOf | Not
 def _scalar(text: str) -> Scalar:
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        return text[1:-1]
+        return re.sub(r"\\(.)", r"\1", text[1:-1])
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
@@ -209,7 +209,7 @@ def _render_scalar(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         if value == "" or re.search(r"[\s,\[\]\"']", value) or _scalar(value) != value:
-            return '"' + value.replace('"', '\\"') + '"'
+            return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return value
     return str(value)
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from phased.core.conditions import Condition, parse_condition, render
+from phased.errors import ValidationError as PhasedValidationError
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 _KEY = re.compile(KEY_PATTERN)
@@ -46,9 +47,17 @@ def check_percent(value: float) -> float:
     return float(value)
 
 
+def _condition(spec: object) -> Condition:
+    # pydantic turns ValueError into a located error (file, line, field).
+    try:
+        return parse_condition(spec)
+    except PhasedValidationError as exc:
+        raise ValueError(exc.message) from None
+
+
 ConditionField = Annotated[
     Condition,
-    BeforeValidator(parse_condition),
+    BeforeValidator(_condition),
     PlainSerializer(render, return_type=Any),
 ]
 Percent = Annotated[
