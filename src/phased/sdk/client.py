@@ -15,6 +15,8 @@ from typing import Any
 from phased.core.evaluate import CompiledFlagSet, Evaluation
 from phased.core.flagfile import parse_flagset
 from phased.core.flags import FlagSet, Value
+from phased.core.outcomes import Arm
+from phased.sdk.tracker import OutcomeSink, Tracker, Tracking
 
 
 class Client:
@@ -30,9 +32,14 @@ class Client:
         *,
         environment: str = "dev",
         env: Mapping[str, str] | None = None,
+        sink: OutcomeSink | None = None,
+        flush_interval: float = 5.0,
     ) -> None:
         self.environment = environment
         self._env = os.environ if env is None else env
+        self.tracker = Tracker(environment, sink, flush_interval=flush_interval)
+        self.stages: dict[str, str] = {}
+        """The current rollout stage of each flag, so outcomes land in the right window."""
         self._install(flagset or FlagSet())
 
     # -- construction --------------------------------------------------------
@@ -44,6 +51,7 @@ class Client:
         *,
         environment: str = "dev",
         env: Mapping[str, str] | None = None,
+        sink: OutcomeSink | None = None,
     ) -> Client:
         """Evaluate from a flags file (see ``docs/flags-file.md``).
 
@@ -51,7 +59,7 @@ class Client:
             SourceError: the file is malformed (file, line and field named).
         """
         text = Path(path).read_text(encoding="utf-8")
-        return cls(parse_flagset(text, str(path)), environment=environment, env=env)
+        return cls(parse_flagset(text, str(path)), environment=environment, env=env, sink=sink)
 
     def update(self, flagset: FlagSet) -> None:
         """Swap in a new flag set atomically; evaluations in flight finish on the old one."""
@@ -107,3 +115,65 @@ class Client:
                 "on" if off is True else "off" if off is False else off,
                 f"error:{type(exc).__name__}",
             )
+
+    # -- outcomes ----------------------------------------------------------------
+
+    def track(self, flag: str, /, **context: Any) -> Tracking:
+        """Evaluate ``flag`` and measure this one use of it.
+
+        ``with client.track("awf_bundle", user="u-1") as t:`` — ``t.enabled``
+        says which path to take; latency is measured; an exception inside the
+        block marks an error and propagates; ``t.fallback()``, ``t.retry()``,
+        ``t.cost(usd)``, ``t.error()`` and ``t.metric(name, value)`` add detail.
+        """
+        fn = self._enabled.get(flag)
+        try:
+            enabled = False if fn is None else fn(context)
+        except Exception:
+            enabled = False
+        user = context.get("user") or context.get("session")
+        return Tracking(
+            self.tracker,
+            flag,
+            enabled,
+            self.stages.get(flag, ""),
+            None if user is None else str(user),
+        )
+
+    def record(
+        self,
+        flag: str,
+        /,
+        *,
+        arm: Arm | str,
+        latency_ms: float | None = None,
+        error: bool = False,
+        fallback: bool = False,
+        retries: int = 0,
+        cost_usd: float = 0.0,
+        user: str | None = None,
+        metrics: Mapping[str, float] | None = None,
+    ) -> None:
+        """Record an outcome measured elsewhere (``arm`` is ``candidate`` or ``control``)."""
+        self.tracker.record(
+            flag,
+            Arm(arm),
+            self.stages.get(flag, ""),
+            latency_ms=latency_ms,
+            error=error,
+            fallback=fallback,
+            retries=retries,
+            cost_usd=cost_usd,
+            user=user,
+            metrics=metrics,
+        )
+
+    def close(self) -> None:
+        """Flush every outcome window and stop background threads."""
+        self.tracker.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
