@@ -188,7 +188,8 @@ def get_logger(name: str | None = None, **initial: Any) -> Any:
     """A structlog logger; ``name`` becomes the ``logger`` field when given."""
     if name is not None:
         initial["logger"] = name
-    return structlog.get_logger(**initial)
+    # Passed through bind(): structlog's own `logger` keyword means something else.
+    return structlog.get_logger().bind(**initial) if initial else structlog.get_logger()
 
 
 def set_context(

@@ -1,0 +1,163 @@
+"""Where decided alerts wait for delivery: the queue protocol and an in-memory queue.
+
+The durable queue is the outbox table (:mod:`phased.alerts.outbox`); the
+in-memory one serves tests, ``phased alerts test`` and embedding without a
+store. Both hand out *claims*: a worker owns a claimed alert until its lease
+ends, so two workers never deliver one alert at the same time, and an alert
+claimed by a worker that died is picked up again when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from phased.alerts.model import Alert
+
+
+class DeliveryStatus(StrEnum):
+    """Where one queued alert stands."""
+
+    PENDING = "pending"  # waiting for its first or next attempt
+    DELIVERED = "delivered"  # every routed channel accepted it
+    FAILED = "failed"  # retries exhausted or refused for good; shown by `alerts list --failed`
+    SUPPRESSED = "suppressed"  # a duplicate inside its dedup window; counted in the summary
+    SKIPPED = "skipped"  # ENABLE_ALERTS was off, or no channel takes this severity
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the worker is done with it."""
+        return self is not DeliveryStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedAlert:
+    """One alert in a queue, with its delivery state."""
+
+    id: int
+    alert: Alert
+    status: DeliveryStatus
+    attempts: int
+    channels_done: tuple[str, ...]
+    next_attempt_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+
+
+class AlertQueue(Protocol):
+    """What the worker needs from a queue."""
+
+    def put(self, alert: Alert, *, now: datetime) -> int:
+        """Queue an alert; returns its id."""
+        ...
+
+    def claim(
+        self, worker: str, *, now: datetime, limit: int, lease_seconds: float
+    ) -> list[QueuedAlert]:
+        """Claim up to ``limit`` due alerts for ``worker`` until ``now + lease``."""
+        ...
+
+    def settle(
+        self,
+        alert_id: int,
+        *,
+        worker: str,
+        status: DeliveryStatus,
+        attempts: int,
+        channels_done: tuple[str, ...],
+        next_attempt_at: datetime,
+        last_error: str | None,
+        now: datetime,
+    ) -> bool:
+        """Record the outcome and release the claim; False if the claim was lost."""
+        ...
+
+    def list(self, *, status: DeliveryStatus | None = None, limit: int = 100) -> list[QueuedAlert]:
+        """Queued alerts, newest first."""
+        ...
+
+
+class MemoryQueue:
+    """A thread-safe in-process queue (lost with the process: not for production)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, QueuedAlert] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def put(self, alert: Alert, *, now: datetime) -> int:
+        """Queue an alert; returns its id."""
+        stamped = alert if alert.created_at else alert.model_copy(update={"created_at": now})
+        with self._lock:
+            alert_id = next(self._ids)
+            self._rows[alert_id] = QueuedAlert(
+                id=alert_id,
+                alert=stamped,
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+                channels_done=(),
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            return alert_id
+
+    def claim(
+        self, worker: str, *, now: datetime, limit: int, lease_seconds: float
+    ) -> list[QueuedAlert]:
+        """Claim up to ``limit`` due alerts for ``worker``."""
+        until = now + timedelta(seconds=lease_seconds)
+        claimed: list[QueuedAlert] = []
+        with self._lock:
+            for row in sorted(self._rows.values(), key=lambda r: (r.next_attempt_at, r.id)):
+                if len(claimed) >= limit:
+                    break
+                free = row.claimed_until is None or row.claimed_until <= now
+                if row.status is DeliveryStatus.PENDING and row.next_attempt_at <= now and free:
+                    taken = replace(row, claimed_by=worker, claimed_until=until)
+                    self._rows[row.id] = taken
+                    claimed.append(taken)
+        return claimed
+
+    def settle(
+        self,
+        alert_id: int,
+        *,
+        worker: str,
+        status: DeliveryStatus,
+        attempts: int,
+        channels_done: tuple[str, ...],
+        next_attempt_at: datetime,
+        last_error: str | None,
+        now: datetime,
+    ) -> bool:
+        """Record the outcome and release the claim; False if the claim was lost."""
+        with self._lock:
+            row = self._rows[alert_id]
+            if row.claimed_by != worker or row.status is not DeliveryStatus.PENDING:
+                return False
+            self._rows[alert_id] = replace(
+                row,
+                status=status,
+                attempts=attempts,
+                channels_done=channels_done,
+                next_attempt_at=next_attempt_at,
+                last_error=last_error,
+                updated_at=now,
+                claimed_by=None,
+                claimed_until=None,
+            )
+            return True
+
+    def list(self, *, status: DeliveryStatus | None = None, limit: int = 100) -> list[QueuedAlert]:
+        """Queued alerts, newest first."""
+        with self._lock:
+            rows = [r for r in self._rows.values() if status is None or r.status is status]
+        return sorted(rows, key=lambda r: r.id, reverse=True)[:limit]
