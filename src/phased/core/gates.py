@@ -1,0 +1,180 @@
+"""Evaluating gates and triggers: every check becomes a ``GateResult``, never an exception.
+
+A gate passes while its condition holds; a trigger is healthy (``pass``) while
+its condition does not hold and ``fail`` once it fires. "Not enough data yet"
+is ``waiting``, and data that cannot be compared is ``error``: both are
+recorded, neither advances nor rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from phased.core.analysis import compare_metric
+from phased.core.analysis.comparison import fmt_value
+from phased.core.outcomes import Aggregate, metric_value
+from phased.core.plans.model import Check, Trigger
+from phased.errors import PhasedError
+
+
+@dataclass(frozen=True, slots=True)
+class StageOutcomes:
+    """Both arms' outcomes over one stage of a rollout, cumulative since it started."""
+
+    stage: str
+    environment: str
+    candidate: Aggregate
+    control: Aggregate
+    elapsed_seconds: float
+    """The time the aggregates cover (for per-day projections)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Observations:
+    """The ``metrics`` argument of ``decide``: the current stage and the ones before it."""
+
+    current: StageOutcomes | None = None
+    earlier: tuple[StageOutcomes, ...] = ()
+    """Earlier stages of the same rollout, oldest first (one budget covers them all)."""
+
+
+class Verdict(StrEnum):
+    """The outcome of one check at one moment."""
+
+    PASS = "pass"  # healthy: a gate's condition holds, or a trigger's does not
+    FAIL = "fail"  # unhealthy: a gate's condition does not hold, or a trigger fired
+    WAITING = "waiting"  # no data yet, or fewer samples than the check needs
+    ERROR = "error"  # the data could not be evaluated (recorded, never acted on)
+
+
+class GateResult(BaseModel):
+    """One evaluation of one gate, trigger or stage requirement: kept as rollout history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["gate", "trigger", "requirement"]
+    label: str
+    metric: str
+    stage: str
+    verdict: Verdict
+    value: float | None = None
+    threshold: float | None = None
+    control_value: float | None = None
+    e_value: float | None = None
+    samples: int = 0
+    reason: str
+
+
+def _relation(value: float, limit: float) -> str:
+    return "<" if value < limit else ">" if value > limit else "="
+
+
+def evaluate_check(
+    check: Check,
+    kind: Literal["gate", "trigger"],
+    outcomes: StageOutcomes | None,
+    *,
+    alpha: float,
+    prior: Sequence[StageOutcomes] = (),
+    min_samples: int = 0,
+    ready: bool = True,
+) -> GateResult:
+    """Evaluate one gate or trigger against the current stage's outcomes.
+
+    Args:
+        check: the gate or trigger.
+        kind: ``gate`` (passes while it holds) or ``trigger`` (fails when it holds).
+        outcomes: the current stage's outcomes, None before any were recorded.
+        alpha: this comparison's share of the false-rollback budget.
+        prior: earlier stages in the same environment, for comparisons.
+        min_samples: candidate requests needed before a threshold is checked.
+        ready: False while a trigger's ``after`` time has not elapsed.
+    """
+    stage = outcomes.stage if outcomes is not None else ""
+    base = {"kind": kind, "label": check.label, "metric": check.metric, "stage": stage}
+    if outcomes is None:
+        return GateResult(**base, verdict=Verdict.WAITING, reason=f"{check.metric}: no data yet")
+    cand, n = outcomes.candidate, outcomes.candidate.requests
+    if check.compare is not None:
+        try:
+            comparison = compare_metric(
+                check.metric,
+                cand,
+                outcomes.control,
+                alpha=alpha,
+                max_increase=check.max_increase,
+                max_increase_pct=check.max_increase_pct,
+                prior_segments=[(p.candidate, p.control) for p in prior],
+            )
+        except PhasedError as exc:
+            return GateResult(
+                **base, verdict=Verdict.ERROR, samples=n, reason=f"{check.metric}: {exc}"
+            )
+        if comparison.insufficient_data:
+            verdict = Verdict.WAITING
+        elif comparison.harmful:
+            verdict = Verdict.FAIL
+        else:
+            verdict = Verdict.PASS
+        return GateResult(
+            **base,
+            verdict=verdict,
+            value=comparison.candidate_value,
+            control_value=comparison.control_value,
+            e_value=comparison.e_value,
+            threshold=comparison.threshold,
+            samples=comparison.candidate_n,
+            reason=f"{comparison.reason} (stage {stage})",
+        )
+    limit = check.threshold
+    assert limit is not None
+    if n == 0:
+        return GateResult(
+            **base, verdict=Verdict.WAITING, threshold=limit, reason=f"{check.metric}: no data yet"
+        )
+    if n < min_samples or not ready:
+        why = (
+            f"waiting for {min_samples:,} candidate requests (have {n:,})"
+            if n < min_samples
+            else "waiting for the stage to run long enough"
+        )
+        return GateResult(
+            **base,
+            verdict=Verdict.WAITING,
+            threshold=limit,
+            samples=n,
+            reason=f"{check.metric}: {why}",
+        )
+    value = metric_value(check.metric, cand, elapsed_seconds=outcomes.elapsed_seconds)
+    if value is None:
+        return GateResult(
+            **base,
+            verdict=Verdict.WAITING,
+            threshold=limit,
+            samples=n,
+            reason=f"{check.metric}: no data yet ({n:,} requests, none measured it)",
+        )
+    holds = check.holds(value)
+    healthy = holds if kind == "gate" else not holds
+    prefix = f"{check.name}: " if check.name else ""
+    return GateResult(
+        **base,
+        verdict=Verdict.PASS if healthy else Verdict.FAIL,
+        value=value,
+        threshold=limit,
+        samples=n,
+        reason=(
+            f"{prefix}{check.metric} {fmt_value(value)} {_relation(value, limit)} "
+            f"{fmt_value(limit)} (stage {stage}, {n:,} requests)"
+        ),
+    )
+
+
+def trigger_min_samples(trigger: Trigger) -> int:
+    """Candidate requests a trigger's threshold waits for (comparisons need none)."""
+    return trigger.min_samples if trigger.compare is None else 0
