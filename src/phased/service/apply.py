@@ -1,0 +1,101 @@
+"""Declarative apply (GitOps): make the store hold exactly what a flags file says.
+
+The diff is computed against the store, shown, and written in one
+transaction (all of it or nothing); every changed flag and segment gets its
+own ``flags.apply`` audit entry. With ``environment`` only that
+environment's states are taken from the file (the other environments keep
+what the store has); definitions and the set of flags always follow the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from phased.core.flags import Flag, FlagSet
+from phased.errors import ValidationError
+from phased.service.base import check_environment, mutation, validated
+from phased.service.diff import EntityChange, diff_flagsets
+from phased.store import repository
+from phased.store.audit import AuditEntry
+from phased.store.engine import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOutcome:
+    """The diff and, unless it was a dry run, the audit entries written for it."""
+
+    changes: tuple[EntityChange, ...]
+    applied: bool
+    entries: tuple[AuditEntry, ...] = ()
+
+    def lines(self) -> list[str]:
+        """The diff for people, one change per line."""
+        return [line for change in self.changes for line in change.lines()]
+
+
+def desired_state(current: FlagSet, wanted: FlagSet, environment: str | None) -> FlagSet:
+    """The flag set the store should hold after applying ``wanted``."""
+    unknown = [e for e in wanted.environments if e not in current.environments]
+    if unknown:
+        raise ValidationError(
+            f"the file declares environment(s) {', '.join(unknown)} that the store does not "
+            f"have (store: {', '.join(current.environments)}); fix the file or PHASED_ENVIRONMENTS",
+            field="environments",
+        )
+    if environment is None:
+        flags = wanted.flags
+    else:
+        flags = {
+            key: _scoped(current.flags.get(key), flag, environment, current.environments)
+            for key, flag in wanted.flags.items()
+        }
+    return validated(
+        lambda: FlagSet(environments=current.environments, segments=wanted.segments, flags=flags)
+    )
+
+
+def _scoped(current: Flag | None, wanted: Flag, environment: str, order: tuple[str, ...]) -> Flag:
+    states = {}
+    for env in order:
+        source = wanted if env == environment else current
+        if source is not None and env in source.environments:
+            states[env] = source.environments[env]
+    return wanted.model_copy(update={"environments": states})
+
+
+def plan(store: Store, wanted: FlagSet, *, environment: str | None = None) -> ApplyOutcome:
+    """The diff ``apply`` would write, computed without writing (``--dry-run``)."""
+    if environment is not None:
+        check_environment(store, environment)
+    with store.read() as conn:
+        current = repository.load(conn, store.environments).flagset
+    return ApplyOutcome(
+        tuple(diff_flagsets(current, desired_state(current, wanted, environment))), False
+    )
+
+
+def apply(
+    store: Store,
+    *,
+    actor: str | None,
+    wanted: FlagSet,
+    environment: str | None = None,
+    source: str | None = None,
+    dry_run: bool = False,
+) -> ApplyOutcome:
+    """Make the store match ``wanted`` in one transaction; nothing is written on any error.
+
+    Args:
+        environment: take only this environment's states from ``wanted``.
+        source: recorded in every audit entry (e.g. the file path).
+        dry_run: compute and return the diff only.
+    """
+    if dry_run:
+        return plan(store, wanted, environment=environment)
+    if environment is not None:
+        check_environment(store, environment)
+    with mutation(store, actor) as m:
+        after = desired_state(m.snapshot.flagset, wanted, environment)
+        extra = {"source": source} if source else None
+        m.commit(after, "flags.apply", extra)
+    return ApplyOutcome(tuple(m.changes), True, tuple(m.entries))
