@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,22 @@ class Client:
     def update(self, flagset: FlagSet) -> None:
         """Swap in a new flag set atomically; evaluations in flight finish on the old one."""
         self._install(flagset)
+        for callback in self._listeners:
+            try:
+                callback()
+            except Exception:  # a listener's bug must not stop the sync thread
+                continue
+
+    _listeners: tuple[Callable[[], None], ...] = ()
+
+    def on_update(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` after every flag-set swap; returns a function that unsubscribes."""
+        self._listeners = (*self._listeners, callback)
+
+        def unsubscribe() -> None:
+            self._listeners = tuple(c for c in self._listeners if c is not callback)
+
+        return unsubscribe
 
     def _install(self, flagset: FlagSet) -> None:
         compiled = CompiledFlagSet(flagset, self.environment, env=self._env, clock=time.time)
