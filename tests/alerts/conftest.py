@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ class Post:
     path: str
     headers: dict[str, str]
     body: Any
+    status: int | None = None  # what the receiver answered; None while hanging
 
 
 @dataclass
@@ -74,9 +77,15 @@ class Receiver:
     def _record(self, path: str, headers: dict[str, str], raw: bytes) -> Reply:
         with self._lock:
             body = json.loads(raw) if raw else None
-            self.posts.append(Post(path=path, headers=headers, body=body))
             queue = self._script.get(path)
-            return queue.pop(0) if queue else self.default
+            reply = queue.pop(0) if queue else self.default
+            status = None if reply.hang else reply.status
+            self.posts.append(Post(path=path, headers=headers, body=body, status=status))
+            return reply
+
+    def accepted(self, path: str) -> list[Post]:
+        """The posts to ``path`` that were answered with a 2xx."""
+        return [p for p in self.to(path) if p.status is not None and 200 <= p.status < 300]
 
     def script(self, path: str, *replies: Reply) -> None:
         """Answer the next requests to ``path`` with ``replies``, in order."""
@@ -130,3 +139,32 @@ class FakeClock:
 def clock() -> FakeClock:
     """A fake clock starting at 2025-10-16 18:00 UTC."""
     return FakeClock()
+
+
+def _postgres_admin() -> Any:
+    import psycopg
+
+    return psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True, connect_timeout=3
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh database per test: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/phased.db"
+        return
+    try:
+        admin = _postgres_admin()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required under CI: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
+    name = f"phased_alerts_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
