@@ -8,10 +8,19 @@ of requests says, and the same label test as for error rates applies
 (``evalue``). Using the pooled quantile, not the control's, is what accounts
 for estimating it: the line is a symmetric function of all the data, so under
 "both arms alike" it favours neither arm, and no confidence margin for the
-control's quantile is needed. If the candidate's p95 doubled while its median
-did not move, about 15 % of its requests cross the line instead of 5 %, a
-ratio near 3 that the mixture finds within minutes at 10 candidate requests a
-minute.
+control's quantile is needed.
+
+The tail above the line is cut into three bands at the pooled quantiles
+``q``, ``1 - (1-q)/5`` and ``1 - (1-q)/50`` (p95, p99, p99.9 for ``q = 0.95``)
+and each band is its own kind of event: a regression of the tail shows most
+clearly far out (when the p95 doubles with the median unchanged, about 15 %
+of the candidate's requests cross the p95 line instead of 5 %, but 2.5 % cross
+the p99.9 line instead of 0.1 %), so telling the bands apart finds it about
+half again as fast as one exceedance count. The alternatives are tails heavier
+by ``a`` in the first band and by ``a·b``, ``a·b²`` further out
+(``LATENCY_PRIOR``). What is tested, precisely: "in no band above the pooled
+``q``-quantile does the candidate have more than its share of requests";
+a candidate that is faster, or only changed below the line, is never flagged.
 
 ``max_increase_pct`` tolerates a relative slow-down: the control's sketch is
 scaled by ``1 + pct/100`` (a shift of its log buckets, exact to the sketch's
@@ -28,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Protocol
 
 from phased.core.analysis.comparison import Comparison, fmt_evidence, fmt_value
@@ -37,6 +47,17 @@ from phased.core.sketch import Sketch, bucket_value
 from phased.errors import ValidationError
 
 _LOG_GAMMA = math.log(1.01 / 0.99)
+
+# (ratio in each band, weight): tails heavier by a, a·b, a·b² for a in {1.5, 3}, b in {2, 4}.
+LATENCY_PRIOR: tuple[tuple[tuple[float, ...], float], ...] = tuple(
+    ((a, a * b, a * b * b), 0.25) for a in (1.5, 3.0) for b in (2.0, 4.0)
+)
+
+
+def band_levels(quantile: float) -> tuple[float, float, float]:
+    """The pooled quantiles that start the three tail bands: 0.95, 0.99, 0.999 for 0.95."""
+    tail = 1.0 - quantile
+    return quantile, 1.0 - tail / 5.0, 1.0 - tail / 50.0
 
 
 class HasLatency(Protocol):
@@ -53,28 +74,39 @@ def _sketch(source: LatencySource) -> Sketch:
     return source if isinstance(source, Sketch) else source.latency
 
 
-def exceedances(cand: Sketch, ctrl: Sketch, quantile: float, shift: int = 0) -> tuple[Counts, int]:
-    """Requests of each arm above the pooled ``quantile``, and that line's bucket key.
+def bands(cand: Sketch, ctrl: Sketch, quantile: float, shift: int = 0) -> tuple[list[Counts], int]:
+    """Requests of each arm in each tail band above the pooled ``quantile``, and the line's key.
 
     ``shift`` moves the control's buckets up (a tolerated slow-down). Values in
-    the zero bucket are never above the line.
+    the zero bucket are never above a line. Returns one ``Counts`` per band
+    (all with both arms' sample counts as exposures) and the bucket key of the
+    first line (requests in buckets strictly above it are events).
     """
     pooled: dict[int, int] = dict(cand.bins)
     for key, n in ctrl.bins.items():
         pooled[key + shift] = pooled.get(key + shift, 0) + n
+    keys = sorted(pooled)
     total = cand.count + ctrl.count
-    rank = int(quantile * (total - 1))
-    seen = cand.zeros + ctrl.zeros
-    line = min(pooled) - 1 if pooled else 0
-    if rank >= seen:
-        for key in sorted(pooled):
-            seen += pooled[key]
-            if seen > rank:
-                line = key
-                break
-    cand_above = sum(n for key, n in cand.bins.items() if key > line)
-    ctrl_above = sum(n for key, n in ctrl.bins.items() if key + shift > line)
-    return Counts(cand_above, cand.count, ctrl_above, ctrl.count), line
+    zeros = cand.zeros + ctrl.zeros
+    lines: list[float] = []
+    for level in band_levels(quantile):
+        rank = int(level * (total - 1))
+        seen = zeros
+        line = keys[0] - 1 if keys else 0
+        if rank >= seen:
+            for key in keys:
+                seen += pooled[key]
+                if seen > rank:
+                    line = key
+                    break
+        lines.append(line)
+    lines.append(math.inf)
+    counts = []
+    for low, high in pairwise(lines):
+        c = sum(n for key, n in cand.bins.items() if low < key <= high)
+        k = sum(n for key, n in ctrl.bins.items() if low < key + shift <= high)
+        counts.append(Counts(c, cand.count, k, ctrl.count))
+    return counts, int(lines[0])
 
 
 def compare_latency(
@@ -120,17 +152,17 @@ def compare_latency(
     name = metric or f"latency_p{quantile * 100:g}_ms"
     shift = round(math.log1p((max_increase_pct or 0.0) / 100.0) / _LOG_GAMMA)
     pairs = [*((_sketch(c), _sketch(k)) for c, k in prior_segments), (_sketch(cand), _sketch(ctrl))]
-    segments = [exceedances(c, k, quantile, shift)[0] for c, k in pairs]
+    segments = [bands(c, k, quantile, shift)[0] for c, k in pairs]
     cand_all = Sketch.merged(c for c, _ in pairs)
     ctrl_all = Sketch.merged(k for _, k in pairs)
     cand_q = cand_all.quantile(quantile)
     ctrl_q = ctrl_all.quantile(quantile)
     difference = cand_q - ctrl_q if cand_q is not None and ctrl_q is not None else None
-    cand_above = sum(s.cand_events for s in segments)
-    events = cand_above + sum(s.ctrl_events for s in segments)
+    cand_above = sum(band.cand_events for kinds in segments for band in kinds)
+    events = cand_above + sum(band.ctrl_events for kinds in segments for band in kinds)
     insufficient = cand_all.count == 0 or ctrl_all.count == 0 or events == 0
     threshold = 1.0 / alpha
-    e_value = 1.0 if insufficient else mixture_e_value(segments)
+    e_value = 1.0 if insufficient else mixture_e_value(segments, LATENCY_PRIOR)
     harmful = not insufficient and e_value >= threshold
     if insufficient:
         reason = (
@@ -139,9 +171,11 @@ def compare_latency(
         )
     else:
         expected = sum(
-            (s.cand_events + s.ctrl_events) * s.cand_n / (s.cand_n + s.ctrl_n) for s in segments
+            (b.cand_events + b.ctrl_events) * b.cand_n / (b.cand_n + b.ctrl_n)
+            for kinds in segments
+            for b in kinds
         )
-        line = exceedances(*pairs[-1], quantile, shift)[1]
+        line = bands(*pairs[-1], quantile, shift)[1]
         pct = f" ({difference / ctrl_q * 100:+.0f} %)" if ctrl_q and difference is not None else ""
         tolerance = f", tolerated +{max_increase_pct:g} %" if max_increase_pct else ""
         reason = (

@@ -108,7 +108,7 @@ def compare_rate(
     threshold = 1.0 / alpha
     insufficient = total_cand_n == 0 or total_ctrl_n == 0 or total_cand_e + total_ctrl_e == 0
     rho0 = null_ratio(total_ctrl_e, total_ctrl_n, max_increase, max_increase_pct)
-    e_value = 1.0 if insufficient else mixture_e_value(segments, rho0)
+    e_value = 1.0 if insufficient else mixture_e_value([[seg] for seg in segments], rho0=rho0)
     harmful = not insufficient and e_value >= threshold
     if insufficient:
         reason = (

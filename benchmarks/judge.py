@@ -1,0 +1,134 @@
+"""The judge benchmark: issue 3's targets table, phased beside Argo, Flagger and Kayenta.
+
+Same traffic, same seeds for every judge: 200 requests a minute, candidate
+share 5 % (25 % in the last case), control error rate 1 %, latency lognormal
+with median 120 ms and p95 400 ms, the regression present from minute 0, 120
+minutes per run. For each case and judge: the share of runs rolled back
+within 120 minutes and the median minute of rollback over all runs (a run
+never rolled back counts as later than 120, so a median above 120 prints ">120").
+
+    python benchmarks/judge.py                 # 1,000 runs per case, writes results/judge.md
+    python benchmarks/judge.py --runs 200 --judges phased
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.judges import argo, flagger, kayenta, phased_judge
+from benchmarks.judges.traffic import CASES, Case, Run, generate
+
+JUDGES: dict[str, Callable[[Run], int | None]] = {
+    "phased": phased_judge.judge,
+    "argo": argo.judge,
+    "flagger": flagger.judge,
+    "kayenta": kayenta.judge,
+}
+JUDGE_TITLES = {
+    "phased": "phased (defaults)",
+    "argo": "Argo Rollouts (success-rate template)",
+    "flagger": "Flagger (default analysis)",
+    "kayenta": "Kayenta (NetflixACAJudge, Mann-Whitney)",
+}
+
+
+def summarize(minutes: list[int | None]) -> tuple[float, float]:
+    """(share rolled back, median minute over all runs; inf when most never roll back)."""
+    times = np.array([math.inf if m is None else m for m in minutes], dtype=float)
+    return float(np.mean(np.isfinite(times))), float(np.median(times))
+
+
+def meets(case: Case, share: float, median: float) -> bool:
+    """Whether phased's numbers meet the case's target."""
+    if case.name == "healthy":
+        return share <= 0.01
+    if case.name == "5x error rate":
+        return median <= 15
+    if case.name.startswith("p95"):
+        return median <= 8
+    if case.name == "2x error rate":
+        return share >= 0.40
+    return median <= 45
+
+
+def fmt_median(value: float) -> str:
+    return ">120" if not math.isfinite(value) else f"{value:.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--judges", default=",".join(JUDGES))
+    parser.add_argument("--cases", default="", help="comma-separated case names (default all)")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "judge.md"))
+    args = parser.parse_args()
+    judges = [j for j in args.judges.split(",") if j]
+    cases = [c for c in CASES if not args.cases or c.name in args.cases.split(",")]
+
+    results: dict[tuple[str, str], tuple[float, float]] = {}
+    timings: dict[str, float] = dict.fromkeys(judges, 0.0)
+    for case in cases:
+        outcomes: dict[str, list[int | None]] = {j: [] for j in judges}
+        for seed in range(args.runs):
+            run = generate(case, seed)
+            for j in judges:
+                start = time.perf_counter()
+                outcomes[j].append(JUDGES[j](run))
+                timings[j] += time.perf_counter() - start
+        for j in judges:
+            results[(case.name, j)] = summarize(outcomes[j])
+            share, median = results[(case.name, j)]
+            print(
+                f"{case.name:28} {j:8} rolled back {share:6.1%}  median {fmt_median(median)}",
+                flush=True,
+            )
+
+    lines = [
+        "# Judge benchmark (issue 3 targets)",
+        "",
+        f"{args.runs:,} seeded runs per case; same traffic and seeds for every judge. "
+        "Traffic: 200 requests/min (Poisson), candidate share 5 % unless stated, control "
+        "error rate 1 %, latency lognormal median 120 ms / p95 400 ms, regression from "
+        "minute 0, 120 minutes. Cells: share of runs rolled back within 120 min / median "
+        "minute of rollback over all runs (>120: most runs were never rolled back).",
+        "",
+        "| case | target | "
+        + " | ".join(JUDGE_TITLES[j] for j in judges)
+        + " | phased meets target |",
+        "|---|---|" + "---|" * len(judges) + "---|",
+    ]
+    for case in cases:
+        cells = []
+        for j in judges:
+            share, median = results[(case.name, j)]
+            cells.append(f"{share:.1%} / {fmt_median(median)}")
+        verdict = ""
+        if "phased" in judges:
+            verdict = "yes" if meets(case, *results[(case.name, "phased")]) else "**no**"
+        lines.append(f"| {case.name} | {case.target} | " + " | ".join(cells) + f" | {verdict} |")
+    lines += [
+        "",
+        "Judge time per run (CPU, this machine): "
+        + ", ".join(f"{j} {timings[j] / (args.runs * len(cases)) * 1000:.1f} ms" for j in judges),
+        "",
+        "Regenerate: `python benchmarks/judge.py` (needs the `bench` extra: numpy, scipy).",
+    ]
+    text = "\n".join(lines) + "\n"
+    print()
+    print(text)
+    if args.runs >= 1000 and set(judges) == set(JUDGES) and len(cases) == len(CASES):
+        Path(args.out).write_text(text)
+        print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

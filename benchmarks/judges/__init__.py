@@ -1,0 +1,1 @@
+"""Judges compared by benchmarks/judge.py: phased and faithful re-implementations of peers."""
