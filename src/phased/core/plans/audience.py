@@ -86,6 +86,8 @@ def describe_audience(plan: Plan, index: int) -> str:
         if text and text not in parts:
             parts.append(text)
     percent = plan.cumulative_percent(index)
+    if percent >= 100:
+        return f"everyone in {env}"
     if percent or not parts:
-        parts.append(f"{percent:g} % of users" if percent < 100 else "everyone")
+        parts.append(f"{percent:g} % of users")
     return " + ".join(parts) + f" in {env}"

@@ -1,0 +1,74 @@
+"""``phased plan``: the plan file's schema, validation and rendering as a document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from phased.errors import PhasedError
+
+app = typer.Typer(help="Rollout plan files: schema, validate, render.", no_args_is_help=True)
+
+PlanFile = Annotated[Path, typer.Argument(help="The plan file.", exists=True, dir_okay=False)]
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of a plan file."""
+    from phased.core.plans import plan_schema
+
+    typer.echo(json.dumps(plan_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command("validate")
+def validate(
+    file: PlanFile,
+    role: Annotated[
+        list[str] | None,
+        typer.Option("--role", help="A role people can hold (repeat); default: the built-ins."),
+    ] = None,
+) -> None:
+    """Check a plan file; errors name file, line and field."""
+    from phased.core.plans import DEFAULT_ROLES, parse_plan
+
+    try:
+        plan = parse_plan(file.read_text(encoding="utf-8"), str(file), roles=role or DEFAULT_ROLES)
+    except PhasedError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    stages = " → ".join(s.name for s in plan.stages)
+    typer.echo(f"ok: {file}: flag {plan.flag}, {len(plan.stages)} stages ({stages})")
+
+
+@app.command("render")
+def render(
+    file: PlanFile,
+    fmt: Annotated[str, typer.Option("--format", help="Output format: md.")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+) -> None:
+    """Write the plan as a rollout document a PM can sign."""
+    from phased.core.plans import parse_plan
+    from phased.core.plans.render import render_markdown
+
+    if fmt != "md":
+        typer.echo(f"--format: unknown format {fmt!r}; valid: md", err=True)
+        raise typer.Exit(2)
+    try:
+        plan = parse_plan(file.read_text(encoding="utf-8"), str(file))
+    except PhasedError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    text = render_markdown(plan)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``phased plan`` to the root command."""
+    root.add_typer(app, name="plan")
