@@ -8,7 +8,6 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -16,9 +15,7 @@ from alembic import op
 from phased.store.tables import UTCDateTime
 
 revision: str = "0004"
-# Chains on the rollouts migration; until that file lands, on the alert outbox,
-# so that the history never has two heads while both are being written.
-down_revision: str | None = "0003" if any(Path(__file__).parent.glob("0003_*.py")) else "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
