@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from phased.core.durations import format_duration
 from phased.core.plans.audience import describe_audience
-from phased.core.plans.model import Check, Plan, Stage, Trigger
+from phased.core.plans.model import OPERATORS, Check, Plan, Stage, Trigger
 
 _ACTIONS = {
     "rollback": "roll back to 0 %",
@@ -17,8 +17,8 @@ _ACTIONS = {
 
 def _condition(check: Check) -> str:
     if check.compare is not None:
-        return check.label.removeprefix(f"{check.metric} ") + " (sequential test)"
-    return check.label.removeprefix(f"{check.metric} ")
+        return f"not worse than control{_tolerance(check)} (sequential test)"
+    return f"{OPERATORS[check.operator or 'below']} {check.threshold:g}"
 
 
 def _cell(text: str) -> str:
@@ -29,7 +29,11 @@ def _triggers_table(triggers: tuple[Trigger, ...]) -> list[str]:
     lines = ["| Metric | Fires when | Severity | Action |", "|---|---|---|---|"]
     for t in triggers:
         when = _condition(t) if t.compare is None else f"worse than control{_tolerance(t)}"
-        if t.compare is None and t.min_samples:
+        if t.name and not t.name.startswith("budget:"):
+            when = f"{t.name}: {when}"
+        if t.compare is None and t.after:
+            when += f" (once the stage has run {format_duration(t.after)})"
+        elif t.compare is None and t.min_samples > 1:
             when += f" (after {t.min_samples:,} candidate requests)"
         lines.append(
             f"| {t.metric} | {_cell(when)} | {t.severity.value} | "
@@ -44,7 +48,7 @@ def _tolerance(check: Check) -> str:
         parts.append(f"+{check.max_increase:g}")
     if check.max_increase_pct is not None:
         parts.append(f"+{check.max_increase_pct:g} %")
-    return f" beyond {' or '.join(parts)}" if parts else ""
+    return f", {' or '.join(parts)} tolerated" if parts else ""
 
 
 def _stage(plan: Plan, index: int, stage: Stage) -> list[str]:
