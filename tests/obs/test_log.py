@@ -195,3 +195,14 @@ class TestConsoleMode:
         assert "hunter22hunter22" not in text
         with pytest.raises(json.JSONDecodeError):
             json.loads(text)
+
+
+module_logger = get_logger("phased.test")
+
+
+class TestModuleLevelLogger:
+    """A logger created at import time follows a later configure_logging()."""
+
+    def test_named(self, read_lines: ReadLines) -> None:
+        module_logger.info("x")
+        assert read_lines()[0]["logger"] == "phased.test"

@@ -82,6 +82,8 @@ def _shape(_: Any, __: str, event_dict: EventDict) -> EventDict:
         event_dict["msg"] = event_dict.pop("event")
     if "func_name" in event_dict:
         event_dict["fn"] = event_dict.pop("func_name")
+    if "logger_name" in event_dict:
+        event_dict["logger"] = event_dict.pop("logger_name")
     for name in ("_record", "_from_structlog"):
         event_dict.pop(name, None)
     shaped: dict[str, Any] = {name: event_dict.pop(name, None) for name in FIXED_FIELDS}
@@ -187,9 +189,11 @@ def _console_event(_: Any, __: str, event_dict: EventDict) -> EventDict:
 def get_logger(name: str | None = None, **initial: Any) -> Any:
     """A structlog logger; ``name`` becomes the ``logger`` field when given."""
     if name is not None:
-        initial["logger"] = name
-    # Passed through bind(): structlog's own `logger` keyword means something else.
-    return structlog.get_logger().bind(**initial) if initial else structlog.get_logger()
+        # Not `logger=`: that keyword means something else to structlog. Renamed
+        # back to `logger` by _shape. Lazy, so module-level loggers follow a later
+        # configure_logging().
+        initial["logger_name"] = name
+    return structlog.get_logger(**initial)
 
 
 def set_context(
