@@ -28,6 +28,7 @@ import os
 import platform
 import pstats
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -88,6 +89,9 @@ class Row:
 def build_rows(workdir: Path, only: Sequence[str]) -> tuple[list[Adapter], list[str]]:
     """phased's rows, the floor, then every installed peer; and the problems met."""
     adapters = [*phased_rows.build(workdir), floor.build()]
+    of_floor = floor.openfeature_floor()
+    if of_floor is not None:
+        adapters.append(of_floor)
     problems: list[str] = []
     for peer in PEERS:
         if only and not any(word in peer.name for word in only):
@@ -192,11 +196,29 @@ def machine() -> list[str]:
             continue
     return [
         f"date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"source: {_revision()}",
         f"machine: {model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         f"python: {platform.python_implementation()} {platform.python_version()}",
         f"load average at start: {load}",
         "versions: " + ", ".join(versions),
     ]
+
+
+def _revision() -> str:
+    # The tree is shared; say whether uncommitted work was measured too.
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    try:
+        sha, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", "src")
+    except OSError:
+        return "unknown (no git)"
+    if not sha:
+        return "unknown (not a git checkout)"
+    return f"git {sha}" + (" + uncommitted changes under src/" if dirty else "")
 
 
 def profile_phased(adapter: Adapter, people: Sequence[Person]) -> None:

@@ -55,7 +55,7 @@ def build(workdir: Path) -> list[Adapter]:
 
     return [
         Adapter(
-            name="growthbook",
+            name="growthbook (reused instance)",
             call=f'gb.set_attributes(attrs); gb.is_on("{FLAG}")',
             prepare=prepare,
             run=run,
@@ -65,4 +65,4 @@ def build(workdir: Path) -> list[Adapter]:
     ]
 
 
-PEER = Peer(name="growthbook", package="growthbook", build=build)
+PEER = Peer(name="growthbook (reused instance)", package="growthbook", build=build)

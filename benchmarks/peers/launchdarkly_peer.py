@@ -4,7 +4,8 @@
 the client read flags from a file instead of connecting; per the SDK's own
 docstring it "may still make network connections to send analytics events,
 unless you have disabled this in your configuration with send_events or
-offline" (and ``offline=True`` would switch off the file source too). So:
+offline". There is no offline setting that still records events (with
+``offline=True``, ``variation`` returns the default without evaluating). So:
 
 * events off: ``send_events=False`` (a null event processor);
 * events on: ``send_events=True`` with ``events_uri`` pointing at a sink on

@@ -52,6 +52,15 @@ class TestOwnRows:
     def test_floor_evaluates_the_flag(self) -> None:
         _assert_evaluates(floor.build())
 
+    def test_openfeature_floor_evaluates_the_flag(self) -> None:
+        row = floor.openfeature_floor()
+        if row is None:
+            pytest.skip("openfeature-sdk not installed (the bench extra)")
+        try:
+            _assert_evaluates(row)
+        finally:
+            row.close()
+
     def test_floor_and_phased_agree_user_by_user(self, tmp_path: Path) -> None:
         # phased buckets on the documented hash, so the floor is the same flag, not a look-alike.
         client = phased_rows.client(tmp_path)
