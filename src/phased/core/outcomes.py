@@ -85,65 +85,106 @@ _HLL_ALPHA = 0.7213 / (1 + 1.079 / _HLL_M)
 _HLL_RANK_BITS = 64 - _HLL_P
 
 
-class UniqueUsers:
-    """Approximate distinct count: HyperLogLog with 1,024 registers on 64-bit murmur3.
+_EXACT_CAP = 512
 
-    Standard error about 3.3 % (1.04 / sqrt(1024)) above a few thousand users;
-    below about 2,500 linear counting applies and the count is within about 1-2 %
-    (exact in practice for a few hundred). Registers are kept sparse (only the
-    non-zero ones), so a window with a handful of users stays small.
+
+class UniqueUsers:
+    """Distinct users: exact up to 512, then HyperLogLog with 1,024 registers.
+
+    Up to 512 distinct users the 64-bit murmur3 hashes themselves are kept, so
+    the count is exact (barring a 64-bit collision). Past that the hashes fold
+    into HyperLogLog registers: standard error about 3.3 % (1.04 / sqrt(1024)),
+    and within about 2 % in the linear-counting range below ~2,500 users.
+    Registers are sparse (only non-zero ones kept). Merging is a lossless union.
     """
 
-    __slots__ = ("registers",)
+    __slots__ = ("hashes", "registers")
 
     def __init__(self) -> None:
+        self.hashes: set[int] | None = set()
         self.registers: dict[int, int] = {}
 
     def add(self, user: str) -> None:
         """Count one user id (adding the same id twice counts it once)."""
         h = mmh3.hash64(user, signed=False)[0]
+        if self.hashes is not None:
+            self.hashes.add(h)
+            if len(self.hashes) > _EXACT_CAP:
+                self._fold()
+            return
+        self._add_hash(h)
+
+    def _add_hash(self, h: int) -> None:
         index = h >> _HLL_RANK_BITS
         rest = h & ((1 << _HLL_RANK_BITS) - 1)
         rank = _HLL_RANK_BITS - rest.bit_length() + 1
         if rank > self.registers.get(index, 0):
             self.registers[index] = rank
 
+    def _fold(self) -> None:
+        for h in self.hashes or ():
+            self._add_hash(h)
+        self.hashes = None
+
     def merge(self, other: UniqueUsers) -> None:
         """Union with another counter."""
+        if self.hashes is not None and other.hashes is not None:
+            self.hashes |= other.hashes
+            if len(self.hashes) > _EXACT_CAP:
+                self._fold()
+            return
+        if self.hashes is not None:
+            self._fold()
+        for h in other.hashes or ():
+            self._add_hash(h)
         regs = self.registers
         for index, rank in other.registers.items():
             if rank > regs.get(index, 0):
                 regs[index] = rank
 
     def estimate(self) -> int:
-        """The estimated number of distinct users."""
-        if not self.registers:
-            return 0
+        """The (estimated, past 512) number of distinct users."""
+        if self.hashes is not None:
+            return len(self.hashes)
         zeros = _HLL_M - len(self.registers)
         raw = _HLL_ALPHA * _HLL_M * _HLL_M / (zeros + sum(2.0**-r for r in self.registers.values()))
         if raw <= 2.5 * _HLL_M and zeros:
             return round(_HLL_M * math.log(_HLL_M / zeros))
         return round(raw)
 
-    def to_dict(self) -> dict[str, int]:
-        """Register index (as a string, for JSON) → rank, non-zero registers only."""
-        return {str(i): r for i, r in sorted(self.registers.items())}
+    def to_dict(self) -> dict[str, Any]:
+        """Exact hashes (hex) while few, else register index (as a string) → rank."""
+        if self.hashes is not None:
+            return {"hashes": sorted(f"{h:016x}" for h in self.hashes)}
+        return {"registers": {str(i): r for i, r in sorted(self.registers.items())}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> UniqueUsers:
         """Rebuild from ``to_dict``."""
         out = cls()
-        for key, rank in data.items():
-            index, value = int(key), int(rank)
-            if not 0 <= index < _HLL_M or not 0 < value <= _HLL_RANK_BITS + 1:
-                raise ValidationError(
-                    f"users: register {key}={rank} is out of range", field="users"
-                )
-            out.registers[index] = value
+        try:
+            if "registers" in data:
+                out.hashes = None
+                for key, rank in dict(data["registers"]).items():
+                    index, value = int(key), int(rank)
+                    if not 0 <= index < _HLL_M or not 0 < value <= _HLL_RANK_BITS + 1:
+                        raise ValidationError(
+                            f"users.registers: register {key}={rank} is out of range",
+                            field="users",
+                        )
+                    out.registers[index] = value
+            else:
+                out.hashes = {int(h, 16) for h in data.get("hashes", [])}
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            raise ValidationError(f"users: malformed ({exc})", field="users") from exc
         return out
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, UniqueUsers) and self.registers == other.registers
+        if not isinstance(other, UniqueUsers):
+            return NotImplemented
+        return (self.hashes, self.registers) == (other.hashes, other.registers)
 
     __hash__ = None  # type: ignore[assignment]
 
