@@ -162,6 +162,8 @@ def evaluate_check(
     holds = check.holds(value)
     healthy = holds if kind == "gate" else not holds
     prefix = f"{check.name}: " if check.name else ""
+    if prefix.startswith("budget:"):
+        prefix = "budget: "  # the name repeats the comparison printed next
     return GateResult(
         **base,
         verdict=Verdict.PASS if healthy else Verdict.FAIL,
