@@ -48,9 +48,14 @@ from phased.errors import ValidationError
 
 _LOG_GAMMA = math.log(1.01 / 0.99)
 
-# (ratio in each band, weight): tails heavier by a, a·b, a·b² for a in {1.5, 3}, b in {2, 4}.
-LATENCY_PRIOR: tuple[tuple[tuple[float, ...], float], ...] = tuple(
-    ((a, a * b, a * b * b), 0.25) for a in (1.5, 3.0) for b in (2.0, 4.0)
+# (ratio in each band, weight): tails heavier by a, a·b, a·b² for a in {1.5, 3}, b in {2, 4},
+# plus small weights on uniformly mildly heavier tails, so that any slow-down of the tail
+# is found eventually, given enough traffic.
+LATENCY_PRIOR: tuple[tuple[tuple[float, ...], float], ...] = (
+    ((1.1, 1.1, 1.1), 0.03),
+    ((1.25, 1.25, 1.25), 0.03),
+    ((1.5, 1.5, 1.5), 0.03),
+    *(((a, a * b, a * b * b), 0.2275) for a in (1.5, 3.0) for b in (2.0, 4.0)),
 )
 
 
