@@ -14,6 +14,7 @@ user and 1,000 overall), where ``phased debug-last`` finds it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict, deque
@@ -182,9 +183,17 @@ class TraceStore:
     per-user bound, the user's own oldest).
     """
 
-    def __init__(self, *, per_user: int = 100, total: int = 1000) -> None:
+    def __init__(
+        self,
+        *,
+        per_user: int = 100,
+        total: int = 1000,
+        sink: Callable[[ExecutionTrace], None] | None = None,
+    ) -> None:
         self.per_user = per_user
         self.total = total
+        self.sink = sink
+        """Called with every finished trace (e.g. to append it to a trace file)."""
         self._lock = threading.Lock()
         self._all: OrderedDict[str, ExecutionTrace] = OrderedDict()
         self._by_user: dict[str | None, deque[str]] = {}
@@ -209,6 +218,15 @@ class TraceStore:
             ids.remove(trace_id)
             if not ids:
                 del self._by_user[trace.user]
+
+    def finished(self, trace: ExecutionTrace) -> None:
+        """Hand a finished trace to the sink; a failing sink never breaks the caller."""
+        if self.sink is None:
+            return
+        try:
+            self.sink(trace)
+        except Exception:  # losing one trace beats failing the command it describes
+            logging.getLogger("phased.obs").warning("trace sink failed", exc_info=True)
 
     def get(self, trace_id: str) -> ExecutionTrace | None:
         """The trace with this id, if still kept."""
@@ -280,7 +298,8 @@ def trace(
         started_at=clock(),
         _timer=timer,
     )
-    (store if store is not None else get_trace_store()).add(recorded)
+    kept_in = store if store is not None else get_trace_store()
+    kept_in.add(recorded)
     with context(
         trace_id=recorded.trace_id, correlation_id=correlation_id, user_id=user, cmd=command
     ):
@@ -288,5 +307,7 @@ def trace(
             yield recorded
         except BaseException as exc:
             recorded.finish(exc)
+            kept_in.finished(recorded)
             raise
         recorded.finish()
+        kept_in.finished(recorded)

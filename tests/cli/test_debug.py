@@ -1,0 +1,83 @@
+"""`phased debug-last`: gated by enable_debug_cmd, reads the trace file, bounded output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from phased.cli.debug import register
+from phased.obs import TraceStore, trace
+from phased.obs.tracefile import append_trace
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    root = typer.Typer()
+    root.callback()(lambda: None)
+    register(root)
+    return root
+
+
+@pytest.fixture
+def trace_file(tmp_path: Path) -> Path:
+    path = tmp_path / "traces.jsonl"
+    store = TraceStore(sink=lambda tr: append_trace(path, tr))
+    with trace("flags apply", user="alice", store=store) as tr:
+        tr.step("Validate input", token="secret12345678")
+        tr.link("Audit", "https://phased.example/audit/7")
+    with trace("rollout advance", user="bob", store=store) as tr:
+        tr.step("Check gates")
+    return path
+
+
+class TestDebugLast:
+    """The command shows the most recent trace when the flag allows it."""
+
+    def test_dev_shows_last(self, app: typer.Typer, trace_file: Path) -> None:
+        result = CliRunner().invoke(
+            app, ["debug-last", "--env", "dev", "--traces", str(trace_file)]
+        )
+        assert result.exit_code == 0, result.output
+        assert "Command: rollout advance" in result.stdout
+        assert "  ✅ Check gates" in result.stdout
+
+    def test_per_user_and_redacted(self, app: typer.Typer, trace_file: Path) -> None:
+        result = CliRunner().invoke(
+            app, ["debug-last", "--env", "dev", "--user", "alice", "--traces", str(trace_file)]
+        )
+        assert "Command: flags apply" in result.stdout
+        assert "token=***5678" in result.stdout
+        assert "secret1234" not in trace_file.read_text()
+        assert "[Audit](https://phased.example/audit/7)" in result.stdout
+
+    def test_off_in_prod(
+        self, app: typer.Typer, trace_file: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("PHASED_ENABLE_DEBUG_CMD", raising=False)
+        result = CliRunner().invoke(
+            app, ["debug-last", "--env", "prod", "--traces", str(trace_file)]
+        )
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert result.stderr.strip() == (
+            "enable_debug_cmd: debug-last is off in environment 'prod'; "
+            "set PHASED_ENABLE_DEBUG_CMD=true to allow it here"
+        )
+
+    def test_env_var_turns_it_on(
+        self, app: typer.Typer, trace_file: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("PHASED_ENABLE_DEBUG_CMD", "true")
+        result = CliRunner().invoke(
+            app, ["debug-last", "--env", "prod", "--traces", str(trace_file)]
+        )
+        assert result.exit_code == 0
+
+    def test_nothing_recorded(self, app: typer.Typer, tmp_path: Path) -> None:
+        result = CliRunner().invoke(
+            app, ["debug-last", "--env", "dev", "--traces", str(tmp_path / "none.jsonl")]
+        )
+        assert result.stdout.strip() == "🔍 No execution recorded yet."
