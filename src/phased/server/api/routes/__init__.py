@@ -1,0 +1,1 @@
+"""One router per resource; :data:`ROUTERS` is the list the app mounts."""

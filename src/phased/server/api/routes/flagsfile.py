@@ -1,0 +1,75 @@
+"""The flags file over HTTP: export (GitOps) and declarative apply."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from phased.core.flagfile import dump_flagset, parse_flagset
+from phased.server.api.deps import FlagWriter, Reader, StoreDep
+from phased.server.api.schemas import AuditEntryPublic, ChangePublic
+from phased.service import apply as service
+from phased.service.flags import load_flagset
+
+router = APIRouter(prefix="/flags-file", tags=["flags file"])
+
+
+class FlagsFileApply(BaseModel):
+    """A whole flags file to make the store match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The flags file (YAML), as `phased flags export` writes it.")
+    environment: str | None = Field(
+        default=None, description="Take only this environment's states from the file."
+    )
+    source: str | None = Field(default=None, description="Recorded in every audit entry.")
+    dry_run: bool = Field(default=False, description="Compute the diff only.")
+
+
+class FlagsFileApplied(BaseModel):
+    """The diff and, unless it was a dry run, the audit entries written for it."""
+
+    applied: bool
+    lines: list[str] = Field(description="The diff for people, one change per line.")
+    changes: list[ChangePublic]
+    audit: list[AuditEntryPublic]
+
+
+@router.get(
+    "",
+    operation_id="export_flags_file",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/yaml": {}}, "description": "The flags file."}},
+)
+def export(
+    store: StoreDep,
+    _who: Reader,
+    environment: str | None = Query(default=None, description="One environment's state only."),
+) -> PlainTextResponse:
+    """The stored flags as a flags file (YAML), for review and `flags apply`."""
+    text = dump_flagset(load_flagset(store, environment), environment)
+    return PlainTextResponse(text, media_type="application/yaml")
+
+
+@router.post("/apply", operation_id="apply_flags_file")
+def apply(body: FlagsFileApply, store: StoreDep, who: FlagWriter) -> FlagsFileApplied:
+    """Make the store match the file in one transaction, auditing every changed flag."""
+    wanted = parse_flagset(body.text, body.source or "<request>")
+    outcome = service.apply(
+        store,
+        actor=who.name,
+        wanted=wanted,
+        environment=body.environment,
+        source=body.source,
+        dry_run=body.dry_run,
+    )
+    return FlagsFileApplied(
+        applied=outcome.applied,
+        lines=outcome.lines(),
+        changes=[
+            ChangePublic(kind=c.kind, key=c.key, op=c.op, lines=c.lines()) for c in outcome.changes
+        ],
+        audit=[AuditEntryPublic.of(e) for e in outcome.entries],
+    )
