@@ -223,9 +223,12 @@ class _Timeline:
         window = self.replay.current
         if window is None:
             return {}
+        cand, ctrl = window.candidate, window.control
+        total = cand.requests + ctrl.requests
         return {
-            "candidate": _arm_metrics(window.candidate),
-            "control": _arm_metrics(window.control),
+            "candidate": _arm_metrics(cand),
+            "control": _arm_metrics(ctrl),
+            "candidate_share": round(cand.requests / total, 4) if total else None,
         }
 
     def decide(self, minute: float, decision: Decision) -> None:

@@ -96,22 +96,22 @@ class TrafficModel(_Model):
             raise ValueError(f"must be more than 0 (got {value:g})")
         return value
 
-    @field_validator("attributes")
-    @classmethod
-    def _shares(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        for attr, shares in value.items():
+    @model_validator(mode="after")
+    def _shares(self) -> TrafficModel:
+        for attr, shares in self.attributes.items():
             for name, share in shares.items():
                 if not 0.0 <= share <= 1.0:
                     raise ValueError(
-                        f"{attr}.{name}: a share must be between 0 and 1 (got {share:g})"
+                        f"attributes.{attr}.{name}: a share must be between 0 and 1 (got {share:g})"
                     )
             total = sum(shares.values())
             if attr not in LIST_ATTRIBUTES and total > 1.0 + 1e-9:
                 raise ValueError(
-                    f"{attr}: shares add up to {total:g}; a user has one {attr}, so they must "
-                    f"add up to at most 1 (list attributes: {', '.join(sorted(LIST_ATTRIBUTES))})"
+                    f"attributes.{attr}: shares add up to {total:g}; a user has one {attr}, so "
+                    f"they must add up to at most 1 (list attributes, where each value is drawn "
+                    f"on its own: {', '.join(sorted(LIST_ATTRIBUTES))})"
                 )
-        return value
+        return self
 
 
 def parse_traffic(text: str, path: str = "<string>") -> TrafficModel:
