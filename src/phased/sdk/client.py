@@ -10,13 +10,19 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phased.core.evaluate import CompiledFlagSet, Evaluation
 from phased.core.flagfile import parse_flagset
 from phased.core.flags import FlagSet, Value
 from phased.core.outcomes import Arm
 from phased.sdk.tracker import OutcomeSink, Tracker, Tracking
+
+if TYPE_CHECKING:
+    from phased.sdk.http_sink import HttpSink
+    from phased.sdk.local import StoreSync
+    from phased.sdk.remote import BackupOption, RemoteSync
+    from phased.sdk.transport import HttpOption
 
 
 class Client:
@@ -26,6 +32,9 @@ class Client:
     embedded store) or, with a server, ``Client(url=..., token=...)``.
     """
 
+    _store_sync: StoreSync | None = None
+    """Set by :meth:`local`: the thread that follows the store."""
+
     def __init__(
         self,
         flagset: FlagSet | None = None,
@@ -34,13 +43,34 @@ class Client:
         env: Mapping[str, str] | None = None,
         sink: OutcomeSink | None = None,
         flush_interval: float = 5.0,
+        url: str | None = None,
+        token: str | None = None,
+        backup_path: BackupOption = None,
+        poll_interval: float = 15.0,
+        wait_ready: float = 1.0,
+        http: HttpOption = None,
     ) -> None:
         self.environment = environment
         self._env = os.environ if env is None else env
+        if url is not None:
+            token = _sdk_token(token)
+            if sink is None:  # outcomes go where the flags come from
+                from phased.sdk.http_sink import HttpSink
+
+                sink = self._owned_sink = HttpSink(url, token, environment, http=http)
         self.tracker = Tracker(environment, sink, flush_interval=flush_interval)
         self.stages: dict[str, str] = {}
         """The current rollout stage of each flag, so outcomes land in the right window."""
         self._install(flagset or FlagSet())
+        if url is not None and token is not None:
+            self._follow(
+                url,
+                token,
+                backup_path=backup_path,
+                poll_interval=poll_interval,
+                wait_ready=wait_ready,
+                http=http,
+            )
 
     # -- construction --------------------------------------------------------
 
@@ -60,6 +90,71 @@ class Client:
         """
         text = Path(path).read_text(encoding="utf-8")
         return cls(parse_flagset(text, str(path)), environment=environment, env=env, sink=sink)
+
+    @classmethod
+    def local(
+        cls,
+        *,
+        database_url: str | None = None,
+        environment: str = "dev",
+        env: Mapping[str, str] | None = None,
+        sink: OutcomeSink | None = None,
+        poll_interval: float = 1.0,
+    ) -> Client:
+        """Evaluate from the embedded store, following its changes (``docs/store.md``).
+
+        The flag set is loaded now and reloaded in a daemon thread whenever the
+        store revision changes (checked every ``poll_interval`` seconds). An
+        unreachable store never raises: the client keeps its last flag set.
+        """
+        from phased.sdk.local import StoreSync
+        from phased.settings import get_settings
+
+        client = cls(environment=environment, env=env, sink=sink)
+        sync = StoreSync(
+            database_url or get_settings().database_url,
+            environment,
+            client.update,
+            interval=poll_interval,
+        )
+        sync.refresh()
+        sync.start()
+        client._store_sync = sync
+        return client
+
+    sync: RemoteSync | None = None
+    """With ``url=``: the thread following the server (``client.sync.status`` says how)."""
+    _owned_sink: HttpSink | None = None
+
+    def _follow(
+        self,
+        url: str,
+        token: str,
+        *,
+        backup_path: BackupOption,
+        poll_interval: float,
+        wait_ready: float,
+        http: HttpOption,
+    ) -> None:
+        from phased.sdk.remote import RemoteSync
+
+        def apply(flagset: FlagSet, stages: dict[str, str]) -> None:
+            self.stages = stages
+            self.update(flagset)
+
+        sync = self.sync = RemoteSync(
+            url,
+            token,
+            self.environment,
+            apply,
+            http=http,
+            backup_path=backup_path,
+            poll_interval=poll_interval,
+        )
+        sync.load_backup()  # local and fast: something to evaluate at once
+        sync.start()
+        if wait_ready > 0:  # never longer: a down server must not hold up start-up
+            sync.wait_attempted(wait_ready)
 
     def update(self, flagset: FlagSet) -> None:
         """Swap in a new flag set atomically; evaluations in flight finish on the old one."""
@@ -186,10 +281,32 @@ class Client:
 
     def close(self) -> None:
         """Flush every outcome window and stop background threads."""
+        if self.sync is not None:
+            self.sync.stop()
+        if self._store_sync is not None:
+            self._store_sync.stop()
         self.tracker.close()
+        if self._owned_sink is not None:
+            self._owned_sink.close()
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _sdk_token(token: str | None) -> str:
+    if token is None:
+        from phased.settings import get_settings
+
+        token = get_settings().token
+    if not token:
+        from phased.errors import ConfigurationError
+
+        raise ConfigurationError(
+            "token: Client(url=...) needs an API token with role sdk; "
+            "pass token=... or set PHASED_TOKEN (create one with `phased token create --role sdk`)",
+            field="token",
+        )
+    return token

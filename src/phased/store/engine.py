@@ -177,13 +177,36 @@ class Store:
         self.close()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run the Alembic migrations up to ``revision`` (idempotent; safe to race)."""
-    from alembic import command
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(store: Store) -> str | None:
+    """The migration the database is at (None before the first)."""
+    with store.engine.connect() as conn:
+        value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+        conn.rollback()
+    return None if value is None else str(value)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations up to ``revision`` (idempotent; safe to race)."""
+    from alembic import command
+
+    config = _alembic_config()
     with engine.connect() as conn:
         # On SQLite the IMMEDIATE begin makes concurrent first starts queue;
         # on PostgreSQL env.py takes an advisory lock for the same reason.
