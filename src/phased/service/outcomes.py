@@ -1,0 +1,225 @@
+"""Outcome windows: ingesting batches idempotently, and the totals the engine judges.
+
+Applications ship closed windows in batches, each with an id. A batch whose id
+was already stored is ignored (a retried post is never counted twice); the
+others are merged into ``outcome_windows`` per (flag, environment, arm, stage,
+slot) in one transaction, together with the batch id. Ingesting writes
+measurements, not decisions, so it leaves no audit entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from phased.core.gates import Observations, StageOutcomes
+from phased.core.outcomes import Aggregate, Arm, OutcomeKey, slot_of
+from phased.core.rollout_state import StageRun
+from phased.errors import ValidationError
+from phased.store.engine import Store
+from phased.store.tables_rollouts import outcome_batches, outcome_windows
+
+Window = tuple[OutcomeKey, Aggregate]
+_BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+MAX_BATCH_WINDOWS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What one ingest did."""
+
+    batch_id: str
+    windows: int
+    duplicate: bool
+    """True when the batch id was already stored: nothing was counted again."""
+
+
+def check_batch_id(batch_id: str) -> str:
+    """1-64 characters of letters, digits and ``._:-`` (a UUID fits)."""
+    if not isinstance(batch_id, str) or not _BATCH_ID.match(batch_id):
+        raise ValidationError(
+            f"must be 1-64 letters, digits or ._:- (got {batch_id!r}); a UUID works",
+            field="batch_id",
+        )
+    return batch_id
+
+
+def _check_window(index: int, key: OutcomeKey, agg: Aggregate) -> None:
+    where = f"windows[{index}]"
+    if not key.flag or len(key.flag) > 64 or not key.environment or len(key.environment) > 64:
+        raise ValidationError(
+            f"flag and environment must be 1-64 characters (got {key.flag!r}, {key.environment!r})",
+            field=where,
+        )
+    if len(key.stage) > 64:
+        raise ValidationError(f"stage is longer than 64 characters: {key.stage!r}", field=where)
+    if agg.requests < 0 or not 0 <= agg.errors <= agg.requests:
+        raise ValidationError(
+            f"need 0 <= errors <= requests (got {agg.errors} of {agg.requests})", field=where
+        )
+
+
+def ingest(store: Store, batch_id: str, windows: Sequence[Window]) -> IngestResult:
+    """Merge one batch of windows into the store, once.
+
+    Args:
+        batch_id: the sender's id for this batch; resending the same id is a no-op.
+        windows: (key, aggregate) pairs; the same key twice in a batch is merged.
+
+    Raises:
+        ValidationError: a malformed batch id or window (nothing is stored).
+    """
+    check_batch_id(batch_id)
+    if len(windows) > MAX_BATCH_WINDOWS:
+        raise ValidationError(
+            f"at most {MAX_BATCH_WINDOWS:,} windows per batch (got {len(windows):,}); "
+            "send several batches",
+            field="windows",
+        )
+    merged: dict[OutcomeKey, Aggregate] = {}
+    for i, (key, agg) in enumerate(windows):
+        _check_window(i, key, agg)
+        if key in merged:
+            merged[key].merge(agg)
+        else:
+            merged[key] = Aggregate.merged([agg])
+    with store.write() as conn:
+        now = store.clock()
+        seen = conn.execute(
+            select(outcome_batches.c.id).where(outcome_batches.c.id == batch_id)
+        ).first()
+        if seen is not None:
+            return IngestResult(batch_id, 0, duplicate=True)
+        for key, agg in sorted(merged.items()):
+            _merge_window(conn, key, agg, now)
+        conn.execute(
+            insert(outcome_batches).values(id=batch_id, windows=len(merged), received_at=now)
+        )
+    return IngestResult(batch_id, len(merged), duplicate=False)
+
+
+def _merge_window(conn: Connection, key: OutcomeKey, agg: Aggregate, now: datetime) -> None:
+    t = outcome_windows.c
+    where = and_(
+        t.flag == key.flag,
+        t.environment == key.environment,
+        t.arm == key.arm.value,
+        t.stage == key.stage,
+        t.slot == key.slot,
+    )
+    # The store's write lock is held, so read-merge-write cannot interleave.
+    row = conn.execute(select(t.data).where(where)).first()
+    if row is None:
+        conn.execute(
+            insert(outcome_windows).values(
+                **key.to_dict(),
+                requests=agg.requests,
+                errors=agg.errors,
+                data=agg.to_dict(),
+                updated_at=now,
+            )
+        )
+        return
+    total = Aggregate.from_dict(row.data)
+    total.merge(agg)
+    conn.execute(
+        update(outcome_windows)
+        .where(where)
+        .values(requests=total.requests, errors=total.errors, data=total.to_dict(), updated_at=now)
+    )
+
+
+def forget_batches(store: Store, older_than: datetime) -> int:
+    """Drop remembered batch ids received before ``older_than``; returns how many.
+
+    A sender retries for minutes, not days: ids older than that cannot come back.
+    """
+    from sqlalchemy import delete
+
+    with store.write() as conn:
+        result = conn.execute(
+            delete(outcome_batches).where(outcome_batches.c.received_at < older_than)
+        )
+    return int(result.rowcount or 0)
+
+
+# -- reading totals -------------------------------------------------------------------
+
+
+def totals(
+    conn: Connection,
+    flag: str,
+    environment: str,
+    *,
+    stages: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[Arm, Aggregate]:
+    """Both arms' outcomes of ``flag`` in ``environment``, merged over the matching windows.
+
+    Args:
+        stages: only windows labelled with one of these stages (None: any label).
+        since: windows whose 10-second slot contains or follows this moment.
+        until: windows whose slot starts at or before this moment.
+    """
+    t = outcome_windows.c
+    stmt = select(t.arm, t.data).where(t.flag == flag, t.environment == environment)
+    if stages is not None:
+        stmt = stmt.where(t.stage.in_(list(stages)))
+    if since is not None:
+        stmt = stmt.where(t.slot >= slot_of(since.timestamp()))
+    if until is not None:
+        stmt = stmt.where(t.slot <= slot_of(until.timestamp()))
+    out = {Arm.CANDIDATE: Aggregate(), Arm.CONTROL: Aggregate()}
+    for row in conn.execute(stmt):
+        out[Arm(row.arm)].merge(Aggregate.from_dict(row.data))
+    return out
+
+
+def read_totals(
+    store: Store,
+    flag: str,
+    environment: str,
+    *,
+    stages: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[Arm, Aggregate]:
+    """:func:`totals` in a read transaction of its own."""
+    with store.read() as conn:
+        return totals(conn, flag, environment, stages=stages, since=since, until=until)
+
+
+def run_outcomes(conn: Connection, flag: str, run: StageRun, now: datetime) -> StageOutcomes:
+    """What was measured during one stage run.
+
+    Windows count when they carry the stage's name, or no stage at all (an
+    application that does not label its outcomes), and fall within the run.
+    """
+    end = run.ended_at or now
+    arms = totals(
+        conn, flag, run.environment, stages=(run.stage, ""), since=run.started_at, until=end
+    )
+    return StageOutcomes(
+        stage=run.stage,
+        environment=run.environment,
+        candidate=arms[Arm.CANDIDATE],
+        control=arms[Arm.CONTROL],
+        elapsed_seconds=max((end - run.started_at) / timedelta(seconds=1), 0.0),
+    )
+
+
+def observations(
+    conn: Connection, flag: str, runs: Sequence[StageRun], now: datetime
+) -> Observations:
+    """The ``metrics`` argument of ``decide``: the open stage run and the ones before it."""
+    if not runs:
+        return Observations()
+    measured = [run_outcomes(conn, flag, run, now) for run in runs]
+    if runs[-1].ended_at is None:
+        return Observations(current=measured[-1], earlier=tuple(measured[:-1]))
+    return Observations(current=None, earlier=tuple(measured))
