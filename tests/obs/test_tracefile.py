@@ -59,3 +59,19 @@ class TestTraceFile:
 
         with trace("/x", store=TraceStore(sink=broken)):
             pass
+
+
+class TestPersistTraces:
+    """persist_traces() hooks the process-wide store to a file."""
+
+    def test_process_wide(self, tmp_path: Path) -> None:
+        from phased.obs.tracefile import persist_traces
+
+        path = tmp_path / "t.jsonl"
+        store = persist_traces(path)
+        try:
+            with trace("/cli-command"):
+                pass
+        finally:
+            store.sink = None
+        assert load_traces(path).last().command == "/cli-command"  # type: ignore[union-attr]

@@ -92,3 +92,16 @@ def load_traces(path: str | os.PathLike[str], store: TraceStore | None = None) -
         except (ValueError, KeyError, TypeError):
             continue  # a line cut by a crash mid-write
     return target
+
+
+def persist_traces(path: str | os.PathLike[str], *, keep: int = 1000) -> TraceStore:
+    """Make the process-wide store append every finished trace to ``path``.
+
+    The CLI calls this once at start-up so ``phased debug-last`` can show what
+    the previous command did. Returns the process-wide store.
+    """
+    from phased.obs.traces import get_trace_store
+
+    store = get_trace_store()
+    store.sink = lambda trace: append_trace(path, trace, keep=keep)
+    return store
