@@ -1,0 +1,113 @@
+"""Talking to a phased server from the CLI: ``PHASED_SERVER`` + ``PHASED_TOKEN``.
+
+:class:`Remote` sends one request and turns the API's error body back into
+the :class:`~phased.errors.PhasedError` subclass with the same code, so a
+command prints the same one-line error and exits 1 whether it ran against
+the database or against a server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from phased import errors
+from phased.errors import ConfigurationError, PhasedError
+
+_BY_CODE: dict[str, type[PhasedError]] = {
+    "invalid": errors.ValidationError,
+    "invalid_file": errors.ValidationError,
+    "not_found": errors.NotFoundError,
+    "conflict": errors.ConflictError,
+    "forbidden": errors.PermissionDeniedError,
+    "unauthenticated": errors.AuthenticationError,
+    "rate_limited": errors.RateLimitedError,
+    "misconfigured": errors.ConfigurationError,
+    "audit_chain_broken": errors.AuditChainError,
+}
+
+
+def error_from(response: httpx.Response) -> PhasedError:
+    """The PhasedError a failed response stands for."""
+    try:
+        detail = response.json()["error"]
+        code, message, field = str(detail["code"]), str(detail["message"]), detail.get("field")
+    except (ValueError, KeyError, TypeError):
+        code, field = "error", None
+        message = f"the server answered {response.status_code}: {response.text[:200]}"
+    cls = _BY_CODE.get(code, PhasedError)
+    # The server's message already starts with the field; keep it as sent.
+    error = cls(message)
+    if isinstance(field, str) and message.startswith(field):
+        error.field = field
+    return error
+
+
+class Remote:
+    """A phased server, as the CLI sees it."""
+
+    def __init__(
+        self, server: str, token: str, *, timeout: float = 30.0, client: httpx.Client | None = None
+    ) -> None:
+        if not server.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"PHASED_SERVER must be an http(s) URL (got {server!r}), "
+                "e.g. http://127.0.0.1:8700",
+                field="server",
+            )
+        self.server = server.rstrip("/")
+        self._client = client or httpx.Client(
+            base_url=self.server,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "phased-cli"},
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """Call ``/api/v1{path}``; the decoded JSON (or text with ``raw``).
+
+        Raises:
+            PhasedError: the server refused (same class as locally), or cannot be reached.
+        """
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = self._client.request(method, f"/api/v1{path}", json=json, params=clean)
+        except httpx.HTTPError as exc:
+            raise ConfigurationError(
+                f"cannot reach the phased server at {self.server} ({type(exc).__name__}: {exc}); "
+                "check PHASED_SERVER and that `phased serve` runs",
+                field="server",
+            ) from None
+        if response.status_code >= 400:
+            raise error_from(response)
+        if raw:
+            return response.text
+        return response.json() if response.content else None
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+def from_settings() -> Remote | None:
+    """A :class:`Remote` when ``PHASED_SERVER`` and ``PHASED_TOKEN`` are both set."""
+    from phased.settings import Settings
+
+    settings = Settings()
+    if not settings.server:
+        return None
+    if not settings.token:
+        raise ConfigurationError(
+            "PHASED_SERVER is set but PHASED_TOKEN is not; set both to use a server, "
+            "or neither to use the database",
+            field="token",
+        )
+    return Remote(settings.server, settings.token)
