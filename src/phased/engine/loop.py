@@ -1,0 +1,240 @@
+"""The reconcile loop: read every going rollout, decide, hand the decision to the service.
+
+One pass (:meth:`Engine.run_once`) reads the going rollouts and, per arm,
+the outcome totals of each stage run since it began; calls
+:func:`phased.core.decide.decide`; and passes the decision to
+:func:`phased.service.plan_rollouts.apply_decision`, which writes the flag
+state, rollout state, history, alerts and audit in one transaction. The loop
+itself never writes. A rollout that changed while being decided (someone
+approved) is simply decided again next pass; one rollout failing never stops
+the others; an alert that cannot be delivered never stops the loop.
+
+Dry run (``Engine(dry_run=True)``) records every decision and alert it would
+make in the rollout history and acts on none of them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from phased.core.decide import Decision, decide
+from phased.core.gates import Verdict
+from phased.core.plans.model import Mode
+from phased.engine.clock import Clock
+from phased.errors import ConflictError
+from phased.obs.log import get_logger
+from phased.service import outcomes
+from phased.service import rollout_records as records
+from phased.service.plan_rollouts import ENGINE_ACTOR, HISTORY_HEARTBEAT, apply_decision
+from phased.service.rollout_records import Rollout
+from phased.slo import Breach, SloMonitor, get_slo_monitor
+from phased.store.engine import Store
+
+log = get_logger("phased.engine")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one pass did with one rollout."""
+
+    flag: str
+    rollout_id: int
+    decision: str
+    reason: str
+    acted: bool = False
+    dry_run: bool = False
+    skipped: str | None = None
+    """Why nothing was applied (the rollout changed meanwhile, or applying failed)."""
+
+
+@dataclass(slots=True)
+class PassReport:
+    """One pass over every going rollout."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def acted(self) -> list[Outcome]:
+        """Decisions that changed a rollout (not holds, not skipped)."""
+        return [o for o in self.outcomes if o.acted]
+
+
+class _StoreClock:
+    """The store's own clock; waiting is real."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def now(self) -> datetime:
+        return self.store.clock()
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        return stop.wait(seconds)
+
+
+class Engine:
+    """Reconciles every going rollout with what was measured.
+
+    Args:
+        store: where rollouts, outcomes and decisions live.
+        clock: the time source (default: the store's clock, real waits).
+        dry_run: record decisions and alerts in the history, act on none.
+        actor: the audit actor of the engine's decisions.
+        slo: where gate breaches are reported (default: the process-wide monitor).
+        deliver: one alert-delivery pass (e.g. ``AlertWorker.run_once``), run after
+            each reconcile pass; its failures are logged, never fatal.
+        heartbeat: a hold whose verdicts did not change is recorded this often.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        dry_run: bool = False,
+        actor: str = ENGINE_ACTOR,
+        slo: SloMonitor | None = None,
+        deliver: Callable[[], object] | None = None,
+        heartbeat: timedelta = HISTORY_HEARTBEAT,
+    ) -> None:
+        self.store = store
+        self.clock: Clock = clock or _StoreClock(store)
+        self.dry_run = dry_run
+        self.actor = actor
+        self.slo = slo
+        self.deliver = deliver
+        self.heartbeat = heartbeat
+        self._verdicts: dict[tuple[int, str, str], Verdict] = {}
+
+    def run_once(self) -> PassReport:
+        """Decide about every going rollout once and hand each decision on."""
+        report = PassReport()
+        now = self.clock.now()
+        with self.store.read() as conn:
+            going = records.all_rollouts(conn, active_only=True)
+            work = [(r, outcomes.observations(conn, r.flag, r.state.runs, now)) for r in going]
+        for rollout, metrics in work:
+            plan = rollout.plan
+            if self.dry_run and plan.mode is not Mode.DRY_RUN:
+                plan = plan.model_copy(update={"mode": Mode.DRY_RUN})
+            try:
+                decision = decide(plan, rollout.state, metrics, now)
+                applied = apply_decision(
+                    self.store,
+                    rollout.id,
+                    rollout.version,
+                    decision,
+                    actor=self.actor,
+                    record_only=self.dry_run,
+                    heartbeat=self.heartbeat,
+                )
+            except ConflictError as exc:
+                report.outcomes.append(
+                    Outcome(rollout.flag, rollout.id, "skipped", str(exc), skipped=str(exc))
+                )
+                continue
+            except Exception as exc:  # one broken rollout must not stop the others
+                message = f"rollout of {rollout.flag} (#{rollout.id}): {type(exc).__name__}: {exc}"
+                log.error("engine_decision_failed", error=message)
+                report.errors.append(message)
+                continue
+            acted = applied.acted and not self.dry_run and not decision.dry_run
+            report.outcomes.append(
+                Outcome(
+                    rollout.flag,
+                    rollout.id,
+                    decision.kind.value,
+                    decision.reason,
+                    acted=acted,
+                    dry_run=decision.dry_run,
+                )
+            )
+            if decision.kind.value != "hold":
+                log.info(
+                    "engine_decision",
+                    flag=rollout.flag,
+                    decision=decision.kind.value,
+                    stage=decision.stage,
+                    reason=decision.reason,
+                    dry_run=decision.dry_run,
+                )
+            self._report_breaches(rollout, decision)
+        self._deliver(report)
+        return report
+
+    def _report_breaches(self, rollout: Rollout, decision: Decision) -> None:
+        # Only transitions into a breach: a gate failing for an hour is one breach, not 360.
+        monitor = self.slo or get_slo_monitor()
+        for result in decision.evaluations:
+            key = (rollout.id, result.kind, result.label)
+            before = self._verdicts.get(key)
+            self._verdicts[key] = result.verdict
+            if result.verdict is not Verdict.FAIL or before is Verdict.FAIL:
+                continue
+            if result.value is None:
+                continue
+            threshold = result.threshold
+            if threshold is None:
+                threshold = result.control_value if result.control_value is not None else 0.0
+            try:
+                monitor.report(
+                    Breach(
+                        slo=result.label,
+                        metric=result.metric,
+                        value=result.value,
+                        threshold=threshold,
+                        flag=rollout.flag,
+                        stage=result.stage or decision.stage,
+                        ts=decision.at,
+                    )
+                )
+            except Exception as exc:  # a hook's failure is the hook's problem
+                log.error("slo_report_failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _deliver(self, report: PassReport) -> None:
+        if self.deliver is None:
+            return
+        try:
+            self.deliver()
+        except Exception as exc:  # delivery failing must never stop the engine
+            message = f"alert delivery failed: {type(exc).__name__}: {exc}"
+            log.error("engine_alert_delivery_failed", error=message)
+            report.errors.append(message)
+
+    def run(
+        self,
+        *,
+        interval: float = 10.0,
+        stop: threading.Event | None = None,
+        max_passes: int | None = None,
+        on_pass: Callable[[PassReport], object] | None = None,
+    ) -> int:
+        """Pass every ``interval`` seconds until ``stop`` (or ``max_passes``); returns the count.
+
+        A pass that fails as a whole (the database is down) is logged and retried next time.
+        """
+        stop = stop or threading.Event()
+        passes = 0
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+            except Exception as exc:
+                log.error("engine_pass_failed", error=f"{type(exc).__name__}: {exc}")
+                report = PassReport(errors=[f"{type(exc).__name__}: {exc}"])
+            passes += 1
+            if on_pass is not None:
+                on_pass(report)
+            if max_passes is not None and passes >= max_passes:
+                break
+            if self.clock.wait(interval, stop):
+                break
+        return passes
+
+
+def reconcile_once(store: Store) -> PassReport:
+    """One engine pass with default settings (the server's leader calls this)."""
+    return Engine(store).run_once()
