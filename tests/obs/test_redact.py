@@ -96,7 +96,15 @@ class TestByValue:
         assert redact_secrets({"note": "use Bearer abcdefghijkl"}) == {"note": "use Bearer ***ijkl"}
 
     @pytest.mark.parametrize(
-        "text", ["scikit sk-learn", "https://example.com/a:b@c", "no secrets here", "a-key-word"]
+        "text",
+        [
+            "scikit sk-learn",
+            "https://example.com/a:b@c",
+            "no secrets here",
+            "a-key-word",
+            "Token expired for user alice",
+            "the bearer of bad news",
+        ],
     )
     def test_innocent_text_unchanged(self, text: str) -> None:
         assert redact_text(text) == text

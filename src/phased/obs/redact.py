@@ -13,6 +13,7 @@ Two layers, both applied by :func:`redact_secrets`:
   GitHub tokens (``ghp_``/``gho_``/``ghs_``/``ghu_``/``ghr_``/``github_pat_``),
   AWS access key ids (``AKIA…``), ``sk-…`` API keys, Slack ``xox…`` tokens,
   passwords inside URLs and the token part of Discord and Slack webhook URLs.
+(``Bearer``/``Basic`` need 8+ characters after them, so prose stays readable.)
 
 Containers are walked recursively (dicts, lists, tuples, sets); the shape and
 the container types are preserved.
@@ -82,7 +83,8 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
         1,
     ),
     (re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:([^\s/@]+)@"), 1),
-    (re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/=\-]{4,})", re.IGNORECASE), 1),
+    # 8+ characters: "token expired" or "bearer of bad news" are prose, not credentials.
+    (re.compile(r"\b(?:Bearer|Basic)\s+([A-Za-z0-9._~+/=\-]{8,})", re.IGNORECASE), 1),
     (re.compile(r"\b((?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{20,})"), 1),
     (re.compile(r"\b(github_pat_[A-Za-z0-9_]{20,})"), 1),
     (re.compile(r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b"), 1),
