@@ -1,0 +1,277 @@
+"""Plans and rollouts: apply a plan, status, history, approve, check, advance, pause,
+resume, roll back.
+
+Approvals follow the plan: the calling token's role must be one the stage's
+approval names (admin always may), its owner must hold that role as a member
+(`phased member add`), and four-eyes applies: whoever applied or advanced the
+rollout cannot approve it alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from phased.errors import PermissionDeniedError
+from phased.server.api.deps import Approver, PlanRunner, Reader, Stopper, StoreDep
+from phased.server.api.schemas import AuditEntryPublic
+from phased.service import approvals, plan_rollouts, rollout_controls
+from phased.service.plan_rollouts import Applied
+from phased.service.tokens import Role
+
+router = APIRouter(tags=["rollouts"])
+
+
+class RolloutPublic(BaseModel):
+    """Where a rollout stands (`phased rollout status --json`)."""
+
+    id: int
+    flag: str
+    environment: str
+    phase: str = Field(description="pending, running, paused, rolled_back or completed")
+    stage: str
+    stage_index: int
+    stages: list[str]
+    mode: str
+    plan_path: str
+    started_by: str
+    stage_started_at: str | None = None
+    reason: str = ""
+    version: int
+    created_at: str | None = None
+    updated_at: str | None = None
+    ended_at: str | None = None
+
+
+class DecisionPublic(BaseModel):
+    """What the engine concludes (or concluded) with the gate evaluations behind it."""
+
+    kind: str = Field(description="hold, advance, complete, pause or rollback")
+    stage: str
+    reason: str
+    evaluations: list[dict[str, Any]] = Field(description="Each gate: value, threshold, verdict.")
+    waiting_for: list[dict[str, Any]] = Field(description="Approvals and checklist items due.")
+
+
+class RolloutStatus(BaseModel):
+    """A rollout and what the engine would decide about it now."""
+
+    rollout: RolloutPublic
+    decision: DecisionPublic
+
+
+class AppliedPublic(BaseModel):
+    """What a control did: the rollout afterwards, the decision and its audit entries."""
+
+    rollout: RolloutPublic
+    decision: DecisionPublic
+    changed: bool = True
+    audit: list[AuditEntryPublic]
+
+
+class RecordedPublic(BaseModel):
+    """An approval or a ticked item, and what the stage still awaits."""
+
+    rollout: RolloutPublic
+    stage: str
+    changed: bool = Field(description="False when it had been given already.")
+    still_waiting: list[str]
+
+
+class PlanApply(BaseModel):
+    """A plan file to start a rollout with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The plan (YAML).")
+    path: str = Field(default="<request>", description="Named in errors and the audit entry.")
+    environment: str | None = Field(default=None, description="Refuse a plan for another env.")
+
+
+class ApproveRequest(BaseModel):
+    """Approve one stage ahead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str
+    environment: str | None = None
+
+
+class CheckRequest(BaseModel):
+    """Tick one checklist item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item: str = Field(min_length=1)
+    stage: str | None = None
+    environment: str | None = None
+
+
+class AdvanceRequest(BaseModel):
+    """Move on now; `force` (admin) skips soak, samples and gates, and is audited so."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    force: bool = False
+    environment: str | None = None
+
+
+class ReasonRequest(BaseModel):
+    """A control that records why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = ""
+    environment: str | None = None
+
+
+def _decision(decision: Any) -> DecisionPublic:
+    return DecisionPublic(
+        kind=decision.kind.value,
+        stage=decision.stage,
+        reason=decision.reason,
+        evaluations=[e.model_dump(mode="json") for e in decision.evaluations],
+        waiting_for=[w.model_dump(mode="json") for w in decision.waiting_for],
+    )
+
+
+def _applied(applied: Applied | None, store: Any, flag: str) -> AppliedPublic:
+    if applied is None:
+        rollout, decision = plan_rollouts.preview(store, flag)
+        return AppliedPublic(
+            rollout=RolloutPublic.model_validate(rollout.to_dict()),
+            decision=_decision(decision),
+            changed=False,
+            audit=[],
+        )
+    return AppliedPublic(
+        rollout=RolloutPublic.model_validate(applied.rollout.to_dict()),
+        decision=_decision(applied.decision),
+        audit=[AuditEntryPublic.of(e) for e in applied.entries],
+    )
+
+
+@router.post("/plans/apply", operation_id="apply_plan", status_code=status.HTTP_201_CREATED)
+def apply_plan(body: PlanApply, store: StoreDep, who: PlanRunner) -> AppliedPublic:
+    """Start a rollout from a plan file; its first stage applies at once unless awaited."""
+    applied = plan_rollouts.apply_plan(
+        store, actor=who.name, text=body.text, path=body.path, environment=body.environment
+    )
+    return _applied(applied, store, applied.rollout.flag)
+
+
+@router.get("/rollouts", operation_id="list_rollouts")
+def list_rollouts(
+    store: StoreDep, _who: Reader, active_only: bool = Query(default=False)
+) -> list[RolloutPublic]:
+    """Rollouts, going ones and finished ones."""
+    return [
+        RolloutPublic.model_validate(r.to_dict())
+        for r in plan_rollouts.list_rollouts(store, active_only=active_only)
+    ]
+
+
+@router.get("/rollouts/{flag}", operation_id="rollout_status")
+def rollout_status(flag: str, store: StoreDep, _who: Reader) -> RolloutStatus:
+    """The flag's rollout and the engine's decision about it now (nothing is written)."""
+    rollout, decision = plan_rollouts.preview(store, flag)
+    return RolloutStatus(
+        rollout=RolloutPublic.model_validate(rollout.to_dict()), decision=_decision(decision)
+    )
+
+
+@router.get("/rollouts/{flag}/history", operation_id="rollout_history")
+def rollout_history(
+    flag: str, store: StoreDep, _who: Reader, limit: int = Query(default=50, ge=1, le=10_000)
+) -> list[dict[str, Any]]:
+    """Recorded decisions about the rollout, newest first, with every gate evaluation."""
+    return [e.to_dict() for e in plan_rollouts.rollout_history(store, flag, limit=limit)]
+
+
+@router.post("/rollouts/{flag}/approve", operation_id="approve_stage")
+def approve(flag: str, body: ApproveRequest, store: StoreDep, who: Approver) -> RecordedPublic:
+    """Approve a stage ahead (the plan's roles and four-eyes apply)."""
+    rollout = plan_rollouts.get_rollout(store, flag, going=True)
+    for stage in rollout.plan.stages:
+        approval = stage.approval
+        if (
+            stage.name == body.stage
+            and approval is not None
+            and who.role is not Role.ADMIN
+            and who.role.value not in approval.roles
+        ):
+            raise PermissionDeniedError(
+                f"stage {body.stage} is approved by {' or '.join(approval.roles)}; "
+                f"this token's role is {who.role.value}",
+                field="token",
+            )
+    recorded = approvals.approve(
+        store, actor=who.name, flag=flag, stage=body.stage, environment=body.environment
+    )
+    return RecordedPublic(
+        rollout=RolloutPublic.model_validate(recorded.rollout.to_dict()),
+        stage=recorded.stage,
+        changed=recorded.changed,
+        still_waiting=list(recorded.still_waiting),
+    )
+
+
+@router.post("/rollouts/{flag}/check", operation_id="check_item")
+def check(flag: str, body: CheckRequest, store: StoreDep, who: PlanRunner) -> RecordedPublic:
+    """Tick a checklist item of a stage ahead."""
+    recorded = approvals.check(
+        store,
+        actor=who.name,
+        flag=flag,
+        item=body.item,
+        stage=body.stage,
+        environment=body.environment,
+    )
+    return RecordedPublic(
+        rollout=RolloutPublic.model_validate(recorded.rollout.to_dict()),
+        stage=recorded.stage,
+        changed=recorded.changed,
+        still_waiting=list(recorded.still_waiting),
+    )
+
+
+@router.post("/rollouts/{flag}/advance", operation_id="advance_rollout")
+def advance(flag: str, body: AdvanceRequest, store: StoreDep, who: PlanRunner) -> AppliedPublic:
+    """Advance now if the engine agrees (409 lists what blocks); `force` needs an admin."""
+    if body.force and who.role is not Role.ADMIN:
+        raise PermissionDeniedError(
+            f"a forced advance needs an admin token (this one is {who.role.value})", field="force"
+        )
+    applied = rollout_controls.advance(
+        store, actor=who.name, flag=flag, force=body.force, environment=body.environment
+    )
+    return _applied(applied, store, flag)
+
+
+@router.post("/rollouts/{flag}/pause", operation_id="pause_rollout")
+def pause(flag: str, body: ReasonRequest, store: StoreDep, who: Stopper) -> AppliedPublic:
+    """Hold the rollout where it is (`changed: false` if it was paused already)."""
+    applied = rollout_controls.pause_rollout(
+        store, actor=who.name, flag=flag, reason=body.reason, environment=body.environment
+    )
+    return _applied(applied, store, flag)
+
+
+@router.post("/rollouts/{flag}/resume", operation_id="resume_rollout")
+def resume(flag: str, body: ReasonRequest, store: StoreDep, who: PlanRunner) -> AppliedPublic:
+    """Let a paused rollout go on (`changed: false` if it was not paused)."""
+    applied = rollout_controls.resume_rollout(
+        store, actor=who.name, flag=flag, environment=body.environment
+    )
+    return _applied(applied, store, flag)
+
+
+@router.post("/rollouts/{flag}/rollback", operation_id="rollback_rollout")
+def rollback(flag: str, body: ReasonRequest, store: StoreDep, who: Stopper) -> AppliedPublic:
+    """Take the flag back to 0 % and end the rollout; `reason` is required."""
+    applied = rollout_controls.rollback_rollout(
+        store, actor=who.name, flag=flag, reason=body.reason, environment=body.environment
+    )
+    return _applied(applied, store, flag)
