@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from phased.sdk.http_sink import HttpSink
     from phased.sdk.local import StoreSync
     from phased.sdk.remote import BackupOption, RemoteSync
+    from phased.sdk.store_sink import StoreSink
     from phased.sdk.transport import HttpOption
 
 
@@ -108,16 +109,17 @@ class Client:
         unreachable store never raises: the client keeps its last flag set.
         """
         from phased.sdk.local import StoreSync
+        from phased.sdk.store_sink import StoreSink, follow_stages
         from phased.settings import get_settings
 
-        client = cls(environment=environment, env=env, sink=sink)
-        sync = StoreSync(
-            database_url or get_settings().database_url,
-            environment,
-            client.update,
-            interval=poll_interval,
-        )
+        url = database_url or get_settings().database_url
+        owned = StoreSink(database_url=url) if sink is None else None
+        client = cls(environment=environment, env=env, sink=sink or owned)
+        client._store_sink = owned
+        sync = StoreSync(url, environment, client.update, interval=poll_interval)
         sync.refresh()
+        if owned is not None:  # label outcomes with the stage in force (docs/rollouts.md)
+            follow_stages(client, lambda: owned.store)
         sync.start()
         client._store_sync = sync
         return client
@@ -125,6 +127,7 @@ class Client:
     sync: RemoteSync | None = None
     """With ``url=``: the thread following the server (``client.sync.status`` says how)."""
     _owned_sink: HttpSink | None = None
+    _store_sink: StoreSink | None = None
 
     def _follow(
         self,
@@ -288,6 +291,8 @@ class Client:
         self.tracker.close()
         if self._owned_sink is not None:
             self._owned_sink.close()
+        if self._store_sink is not None:
+            self._store_sink.close()
 
     def __enter__(self) -> Client:
         return self
