@@ -1,0 +1,1 @@
+"""The ``phased`` command line: one module per command group."""

@@ -1,0 +1,165 @@
+"""``phased audit``: the hash-chained record of every change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from phased.cli.common import Db, Json, console, open_store, print_json
+
+app = typer.Typer(
+    help="The audit trail: recent changes, verification, export.", no_args_is_help=True
+)
+
+Since = Annotated[
+    str | None,
+    typer.Option("--since", help="From this time (ISO 8601) or age (7d, 12h).", show_default=False),
+]
+Until = Annotated[
+    str | None,
+    typer.Option("--until", help="Before this time (ISO 8601) or age.", show_default=False),
+]
+
+
+@app.command("recent")
+def recent(
+    *,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many entries.")] = 20,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Only this actor.", show_default=False)
+    ] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            "--action",
+            help="Action, or a prefix ending in '.': flag. rollout. override.",
+            show_default=False,
+        ),
+    ] = None,
+    entity: Annotated[
+        str | None,
+        typer.Option("--entity", help="flag:KEY, segment:NAME, or a bare KEY.", show_default=False),
+    ] = None,
+    since: Since = None,
+    until: Until = None,
+    db: Db = None,
+    json_out: Json = False,
+) -> None:
+    """Newest entries first.
+
+    Example: phased audit recent --action rollout. --limit 10
+    """
+    from rich.table import Table
+
+    from phased.service import audit
+    from phased.service.times import parse_time
+
+    with open_store(db) as store:
+        now = store.clock()
+        entries = audit.recent(
+            store,
+            limit=limit,
+            actor=actor,
+            action=action,
+            entity=entity,
+            since=parse_time(since, now, "since", ago=True),
+            until=parse_time(until, now, "until", ago=True),
+        )
+    if json_out:
+        print_json([e.to_dict() for e in entries])
+        return
+    if not entries:
+        console().print("no audit entries match")
+        return
+    table = Table(box=None, pad_edge=False)
+    table.add_column("#")
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("actor")
+    table.add_column("action", no_wrap=True)
+    table.add_column("entity")
+    table.add_column("change", overflow="ellipsis", no_wrap=True, max_width=60)
+    for e in entries:
+        table.add_row(
+            str(e.id), f"{e.ts:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.entity, _brief(e.details)
+        )
+    console().print(table)
+
+
+def _brief(details: dict[str, object]) -> str:
+    from phased.service.diff import flatten
+
+    env = details.get("environment")
+    before, after = flatten(details.get("before") or {}), flatten(details.get("after") or {})
+    changed = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k) and k]
+    prefix = f"{env}: " if env else ""
+    if details.get("op") in ("create", "delete"):
+        return f"{prefix}{details['op']}"
+    shown = ", ".join(f"{k} {before.get(k, '-')}→{after.get(k, '-')}" for k in changed[:3])
+    more = f" (+{len(changed) - 3})" if len(changed) > 3 else ""
+    return f"{prefix}{shown}{more}"
+
+
+@app.command("verify")
+def verify(db: Db = None, json_out: Json = False) -> None:
+    """Recompute the hash chain; name the first entry that does not match (exit 1).
+
+    Example: phased audit verify
+    """
+    from phased.errors import AuditChainError
+    from phased.service import audit
+
+    with open_store(db) as store:
+        report = audit.verify(store)
+    if json_out:
+        print_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "head": report.head,
+                "first_bad": report.first_bad,
+                "problem": report.problem or None,
+            }
+        )
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    if not report.ok:
+        raise AuditChainError(report.summary(), field=f"audit_log[{report.first_bad}]")
+    console().print(report.summary())
+
+
+@app.command("export")
+def export(
+    since: Since = None,
+    until: Until = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    db: Db = None,
+) -> None:
+    """Every entry as JSON lines, oldest first (hashes included, so a copy can be verified).
+
+    Example: phased audit export --since 30d > audit.jsonl
+    """
+    import sys
+
+    from phased.service import audit
+    from phased.service.times import parse_time
+
+    with open_store(db) as store:
+        now = store.clock()
+        start = parse_time(since, now, "since", ago=True)
+        end = parse_time(until, now, "until", ago=True)
+        if output is None:
+            audit.export(store, sys.stdout, since=start, until=end)
+        else:
+            with output.open("w", encoding="utf-8") as fh:
+                n = audit.export(store, fh, since=start, until=end)
+            typer.echo(f"wrote {n} entries to {output}", err=True)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``phased audit`` to the root app."""
+    root.add_typer(app, name="audit")

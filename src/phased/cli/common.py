@@ -1,0 +1,115 @@
+"""What every command group shares: options, settings, the store, output.
+
+Kept light: heavy modules (SQLAlchemy, rich tables) are imported inside
+functions so that ``phased --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from phased.settings import Settings
+    from phased.store.engine import Store
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Store URL (or PHASED_DATABASE_URL; default sqlite:///./phased.db).",
+        show_default=False,
+    ),
+]
+Actor = Annotated[
+    str | None,
+    typer.Option("--actor", help="Who makes the change (or PHASED_ACTOR).", show_default=False),
+]
+Env = Annotated[
+    str | None,
+    typer.Option("--env", help="Environment (or PHASED_ENV; default dev).", show_default=False),
+]
+EnvFilter = Annotated[
+    str | None,
+    typer.Option("--env", help="Only this environment.", show_default=False),
+]
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+ExpectVersion = Annotated[
+    int | None,
+    typer.Option(
+        "--expect-version",
+        help="Refuse the change unless the row is still at this version (see `show --json`).",
+        show_default=False,
+    ),
+]
+
+
+def settings() -> Settings:
+    """The settings of this invocation (read fresh: tests set PHASED_* per run)."""
+    from phased.settings import Settings
+
+    return Settings()
+
+
+def open_store(db: str | None) -> Store:
+    """The store named by ``--db``, PHASED_DATABASE_URL or the default (migrated)."""
+    from phased.store.engine import open_store as _open
+
+    conf = settings()
+    return _open(db or conf.database_url, environments=conf.environments)
+
+
+def actor_of(actor: str | None) -> str:
+    """``--actor`` or PHASED_ACTOR; a usage error (exit 2) when neither is given."""
+    name = actor or settings().actor
+    if not name or not name.strip():
+        usage_error("missing option '--actor' (or set PHASED_ACTOR): who makes this change?")
+    return name
+
+
+def usage_error(message: str) -> NoReturn:
+    """A usage mistake: one line on stderr, exit 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def env_of(env: str | None) -> str:
+    """``--env`` or PHASED_ENV (default ``dev``)."""
+    return env or settings().env
+
+
+def console() -> Console:
+    """A rich console on stdout."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, one document, keys in a stable order."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def show_value(value: object) -> str:
+    """``on``/``off`` for booleans, the variant name otherwise."""
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    return str(value)
+
+
+def say(text: str) -> None:
+    """One line for people (rich markup allowed)."""
+    console().print(text)
+
+
+def changed_line(result: Any, what: str) -> str:
+    """``what (revision N)`` or a note that nothing changed."""
+    if not result.changed:
+        return f"{what}: already so, nothing written"
+    return f"{what} [dim](revision {result.revision}, audit #{result.entries[-1].id})[/dim]"

@@ -1,0 +1,109 @@
+"""The ``phased`` command: a root app plus one module per command group.
+
+Each module in :data:`COMMAND_MODULES` exposes ``register(root)``; adding a
+group is one module and one line here. Refusals (any
+:class:`~phased.errors.PhasedError`) print one line on stderr and exit 1;
+usage mistakes exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "phased.cli.flag",
+    "phased.cli.rollout",
+    "phased.cli.override",
+    "phased.cli.segment",
+    "phased.cli.evaluate",
+    "phased.cli.flags",
+    "phased.cli.audit",
+    "phased.cli.demo",
+    "phased.cli.alerts",
+    "phased.cli.debug",
+    "phased.cli.plan",
+    "phased.cli.simulate",
+    "phased.cli.judge",
+    "phased.cli.token",
+    "phased.cli.serve",
+)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print ``error: message`` as one line on stderr and exit."""
+    line = " ".join(str(message).split())
+    typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(code)
+
+
+class PhasedGroup(TyperGroup):
+    """The root group: turns refusals into one stderr line and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from phased.errors import PhasedError
+
+        try:
+            return super().invoke(ctx)
+        except PhasedError as exc:
+            fail(str(exc))
+        except Exception as exc:
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if not isinstance(exc, SQLAlchemyError):
+                raise
+            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            fail(f"database: {type(exc).__name__}: {first}")
+        return None
+
+
+app = typer.Typer(
+    name="phased",
+    cls=PhasedGroup,
+    help="phased: feature flags, rollouts with measured gates, and a hash-chained audit trail.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from phased import __version__
+
+        typer.echo(f"phased {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """phased: progressive delivery as code."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point (``phased``)."""
+    try:
+        app(args=argv, prog_name="phased")
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,61 @@
+"""``phased rollout``: percentage rollouts (plans add their verbs to :data:`app`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from phased.cli.common import (
+    Actor,
+    Db,
+    Env,
+    ExpectVersion,
+    actor_of,
+    changed_line,
+    env_of,
+    open_store,
+    say,
+)
+
+app = typer.Typer(
+    help="Rollouts: the share of a flag's audience that gets it.", no_args_is_help=True
+)
+
+
+@app.command("set")
+def set_(
+    key: Annotated[str, typer.Argument(help="The flag key.", show_default=False)],
+    *,
+    percent: Annotated[
+        float, typer.Option("--percent", help="0..100, two decimals at most.", show_default=False)
+    ],
+    env: Env = None,
+    actor: Actor = None,
+    expect_version: ExpectVersion = None,
+    db: Db = None,
+) -> None:
+    """Set the rollout percentage in one environment (sticky; raising never removes anyone).
+
+    Example: phased rollout set awf_bundle --percent 25 --env prod --actor admin
+    """
+    from phased.service import rollouts
+
+    who, where = actor_of(actor), env_of(env)
+    with open_store(db) as store:
+        result = rollouts.set_rollout(
+            store,
+            actor=who,
+            key=key,
+            environment=where,
+            percent=percent,
+            expected_version=expect_version,
+        )
+    before = result.entries[0].details["before"] if result.entries else None
+    old = (before or {}).get("rollout", 0)
+    say(changed_line(result, f"{key} in {where}: rollout {old:g}% → {percent:g}%"))
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``phased rollout`` to the root app."""
+    root.add_typer(app, name="rollout")
