@@ -16,16 +16,14 @@ from typer.testing import CliRunner
 from phased.alerts import Alert, Severity
 from phased.alerts.outbox import Outbox, enqueue
 from phased.alerts.queue import DeliveryStatus
-from phased.cli.alerts import register
+from phased.cli.main import app as main_app
 from phased.store import open_store
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    root = typer.Typer()
-    root.callback()(lambda: None)
-    register(root)
-    return root
+    """The real root command, with its error handling."""
+    return main_app
 
 
 @pytest.fixture
@@ -98,7 +96,7 @@ class TestList:
     def test_bad_status(self, app: typer.Typer, db: str) -> None:
         result = CliRunner().invoke(app, ["alerts", "list", "--db", db, "--status", "lost"])
         assert result.exit_code == 1
-        assert result.stderr.startswith("--status: unknown status 'lost'; valid: pending")
+        assert result.stderr.startswith("error: --status: unknown status 'lost'; valid: pending")
 
 
 class TestDeliver:
@@ -136,7 +134,7 @@ class TestDeliver:
             env={"PHASED_ENABLE_ALERTS": "true"},
         )
         assert result.exit_code == 1
-        assert result.stderr.startswith("channels: ENABLE_ALERTS is on but no alert channel")
+        assert result.stderr.startswith("error: channels: ENABLE_ALERTS is on but no alert channel")
 
 
 class TestSendTest:
@@ -158,7 +156,7 @@ class TestSendTest:
         )
         assert result.exit_code == 1
         assert result.stderr.strip() == (
-            "channel: no alert channel named 'nope'; configured channels: ops"
+            "error: channel: no alert channel named 'nope'; configured channels: ops"
         )
 
     def test_delivery_failure(self, app: typer.Typer, tmp_path: Path, hook: Any) -> None:
@@ -167,5 +165,5 @@ class TestSendTest:
             app, ["alerts", "test", "--channel", "ops", "--config", str(config)]
         )
         assert result.exit_code == 1
-        assert result.stderr.startswith("channels.ops: http://127.0.0.1:")
+        assert result.stderr.startswith("error: channels.ops: http://127.0.0.1:")
         assert len(result.stderr.strip().splitlines()) == 1

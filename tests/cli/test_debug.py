@@ -8,17 +8,15 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from phased.cli.debug import register
+from phased.cli.main import app as main_app
 from phased.obs import TraceStore, trace
 from phased.obs.tracefile import append_trace
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    root = typer.Typer()
-    root.callback()(lambda: None)
-    register(root)
-    return root
+    """The real root command, with its error handling."""
+    return main_app
 
 
 @pytest.fixture
@@ -63,7 +61,7 @@ class TestDebugLast:
         assert result.exit_code == 1
         assert result.stdout == ""
         assert result.stderr.strip() == (
-            "enable_debug_cmd: debug-last is off in environment 'prod'; "
+            "error: enable_debug_cmd: debug-last is off in environment 'prod'; "
             "set PHASED_ENABLE_DEBUG_CMD=true to allow it here"
         )
 
@@ -81,3 +79,13 @@ class TestDebugLast:
             app, ["debug-last", "--env", "dev", "--traces", str(tmp_path / "none.jsonl")]
         )
         assert result.stdout.strip() == "🔍 No execution recorded yet."
+
+
+class TestDefaults:
+    """The command reads the file the CLI writes traces to."""
+
+    def test_default_trace_file_matches_obs(self) -> None:
+        from phased.cli import debug
+        from phased.obs import tracefile
+
+        assert debug.DEFAULT_TRACE_FILE == tracefile.DEFAULT_TRACE_FILE

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from phased.errors import PhasedError
+from phased.cli.common import Db, Env, Json, env_of, open_store, print_json
+from phased.errors import ValidationError
 
 if TYPE_CHECKING:
     from phased.alerts.config import AlertsConfig
@@ -18,19 +18,10 @@ app = typer.Typer(help="Alerts: the outbox, channels and delivery.", no_args_is_
 
 DEFAULT_CONFIG = Path("alerts.yaml")
 
-Db = Annotated[
-    str | None,
-    typer.Option("--db", envvar="PHASED_DATABASE_URL", help="Store URL (default from settings)."),
-]
 ConfigFile = Annotated[
     Path,
     typer.Option("--config", envvar="PHASED_ALERTS_CONFIG", help="The alerts YAML file."),
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(1)
 
 
 def _load_config(path: Path, *, required: bool) -> AlertsConfig:
@@ -51,25 +42,21 @@ def list_alerts(
         ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    as_json: Json = False,
     db: Db = None,
 ) -> None:
     """List queued and sent alerts, newest first."""
     from phased.alerts.outbox import Outbox
     from phased.alerts.queue import DeliveryStatus
-    from phased.store import open_store
 
     wanted: DeliveryStatus | None = DeliveryStatus.FAILED if failed else None
     if status is not None:
         valid = ", ".join(s.value for s in DeliveryStatus)
         if status not in {s.value for s in DeliveryStatus}:
-            raise _fail(f"--status: unknown status {status!r}; valid: {valid}")
+            raise ValidationError(f"unknown status {status!r}; valid: {valid}", field="--status")
         wanted = DeliveryStatus(status)
-    try:
-        with open_store(db) as store:
-            rows = Outbox(store.engine).list(status=wanted, limit=limit)
-    except PhasedError as exc:
-        raise _fail(str(exc)) from None
+    with open_store(db) as store:
+        rows = Outbox(store.engine).list(status=wanted, limit=limit)
     if as_json:
         payload = [
             {
@@ -85,7 +72,7 @@ def list_alerts(
             }
             for r in rows
         ]
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        print_json(payload)
         return
     if not rows:
         typer.echo("no alerts")
@@ -112,13 +99,10 @@ def send_test_alert(
     from phased.alerts.queue import MemoryQueue
     from phased.alerts.worker import AlertWorker
 
-    try:
-        settings = _load_config(config, required=True)
-        with httpx.Client() as http:
-            worker = AlertWorker(settings, MemoryQueue(), enabled=False, http=http)
-            worker.send_test(channel, message=message)
-    except PhasedError as exc:
-        raise _fail(str(exc)) from None
+    settings = _load_config(config, required=True)
+    with httpx.Client() as http:
+        worker = AlertWorker(settings, MemoryQueue(), enabled=False, http=http)
+        worker.send_test(channel, message=message)
     typer.echo(f"sent a test alert to {channel}")
 
 
@@ -126,40 +110,34 @@ def send_test_alert(
 def deliver(
     config: ConfigFile = DEFAULT_CONFIG,
     db: Db = None,
-    env: Annotated[
-        str | None, typer.Option("--env", envvar="PHASED_ENV", help="Environment (flag gate).")
-    ] = None,
+    env: Env = None,
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then exit.")] = False,
     poll: Annotated[float, typer.Option("--poll", min=0.05, help="Seconds between passes.")] = 1.0,
 ) -> None:
-    """Run the delivery worker on the store's outbox (``phased serve`` runs one too)."""
+    """Run the delivery worker on the store's outbox (phased serve runs one too)."""
     import httpx
 
     from phased.alerts.outbox import Outbox
     from phased.alerts.worker import AlertWorker
     from phased.selfflags import alerts_enabled
-    from phased.store import open_store
 
-    try:
-        enabled = alerts_enabled(env)
-        settings = _load_config(config, required=enabled)
-        with open_store(db) as store, httpx.Client() as http:
-            worker = AlertWorker(settings, Outbox(store.engine), enabled=enabled, http=http)
-            if once:
-                report = worker.drain()
-                typer.echo(
-                    f"delivered {len(report.delivered)}, retrying {len(report.retrying)}, "
-                    f"failed {len(report.failed)}, suppressed {len(report.suppressed)}, "
-                    f"skipped {len(report.skipped)}"
-                )
-                return
-            stop = threading.Event()
-            try:
-                worker.run_forever(stop, poll_seconds=poll)
-            except KeyboardInterrupt:
-                stop.set()
-    except PhasedError as exc:
-        raise _fail(str(exc)) from None
+    enabled = alerts_enabled(env_of(env))
+    settings = _load_config(config, required=enabled)
+    with open_store(db) as store, httpx.Client() as http:
+        worker = AlertWorker(settings, Outbox(store.engine), enabled=enabled, http=http)
+        if once:
+            report = worker.drain()
+            typer.echo(
+                f"delivered {len(report.delivered)}, retrying {len(report.retrying)}, "
+                f"failed {len(report.failed)}, suppressed {len(report.suppressed)}, "
+                f"skipped {len(report.skipped)}"
+            )
+            return
+        stop = threading.Event()
+        try:
+            worker.run_forever(stop, poll_seconds=poll)
+        except KeyboardInterrupt:
+            stop.set()
 
 
 def register(root: typer.Typer) -> None:

@@ -18,6 +18,9 @@ from typing import Any
 from phased.obs.redact import redact_secrets
 from phased.obs.traces import ExecutionTrace, StepStatus, TraceStep, TraceStore
 
+DEFAULT_TRACE_FILE = Path(".phased/traces.jsonl")
+"""Where the CLI keeps traces (``--traces`` / ``PHASED_TRACE_FILE`` override it)."""
+
 
 def trace_to_dict(trace: ExecutionTrace) -> dict[str, Any]:
     """A JSON-ready, redacted document of one trace (also the API's shape)."""
