@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -79,6 +82,45 @@ class TestDebugLast:
             app, ["debug-last", "--env", "dev", "--traces", str(tmp_path / "none.jsonl")]
         )
         assert result.stdout.strip() == "🔍 No execution recorded yet."
+
+
+class TestFromServer:
+    """With PHASED_SERVER set the command shows the server's last trace."""
+
+    def test_server(self, app: typer.Typer) -> None:
+        seen: list[tuple[str, str | None]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append((self.path, self.headers.get("Authorization")))
+                body = "🔍 Last Execution Debug Info\n\nCommand: rollout advance".encode()
+                self.send_response(200)
+                self.send_header("content-type", "text/plain; charset=utf-8")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
+        thread.start()
+        try:
+            env = {
+                "PHASED_SERVER": f"http://127.0.0.1:{server.server_address[1]}",
+                "PHASED_TOKEN": "tok",
+            }
+            result = CliRunner().invoke(
+                app, ["debug-last", "--env", "dev", "--user", "bob"], env=env
+            )
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+        assert result.exit_code == 0, result.output
+        assert "Command: rollout advance" in result.stdout
+        assert seen == [("/api/v1/debug/last?user=bob", "Bearer tok")]
 
 
 class TestDefaults:

@@ -9,7 +9,7 @@ trace file that phased commands append to.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -20,7 +20,8 @@ from phased.errors import PermissionDeniedError, SourceError
 DEFAULT_TRACE_FILE = Path(".phased/traces.jsonl")
 
 
-def _from_server(server: str, token: str | None, user: str | None) -> dict[str, Any]:
+def _from_server(server: str, token: str | None, user: str | None) -> str:
+    """The rendered trace from the server (text/plain; a JSON ``{"text": ...}`` also works)."""
     import httpx
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -35,8 +36,9 @@ def _from_server(server: str, token: str | None, user: str | None) -> dict[str, 
         ) from None
     if response.status_code != 200:
         raise SourceError(f"answered {response.status_code}: {response.text[:200]}", path=url)
-    body: dict[str, Any] = response.json()
-    return body
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return str(response.json().get("text", ""))
+    return response.text
 
 
 def debug_last(
@@ -62,11 +64,11 @@ def debug_last(
         )
     current = settings()
     if current.server:
-        body = _from_server(current.server, current.token, user)
+        text = _from_server(current.server, current.token, user)
         if as_json:
-            print_json(body)
+            print_json({"text": text})
         else:
-            typer.echo(body.get("text", ""))
+            typer.echo(text)
         return
     store = load_traces(traces)
     if as_json:
