@@ -298,12 +298,21 @@ class TestTriggers:
         plan = plan_of(TRIGGERS)
         state = running(plan, since=timedelta(hours=1))
         assert decide(plan, state, seen(plan, 0, arm(50, 10)), T0).kind is DecisionKind.HOLD
-        decision = decide(plan, state, seen(plan, 0, arm(200, 20)), T0)
+        decision = decide(plan, state, seen(plan, 0, arm(1000, 100)), T0)
         assert decision.kind is DecisionKind.ROLLBACK
         assert decision.rollback_to is RollbackTo.ZERO
         assert decision.state.phase is RolloutPhase.ROLLED_BACK
-        assert "error_rate 0.100 > 0.050 (stage s5, 200 requests)" in decision.reason
+        assert "error_rate 0.100 > 0.050 (stage s5, 1,000 requests; e-value" in decision.reason
         assert decision.word == "rollback"
+
+    def test_a_rate_above_its_threshold_needs_evidence(self) -> None:
+        plan = plan_of(TRIGGERS)
+        state = running(plan, since=timedelta(hours=1))
+        decision = decide(plan, state, seen(plan, 0, arm(200, 12)), T0)
+        assert decision.kind is DecisionKind.HOLD
+        trigger = next(r for r in decision.evaluations if r.label == "error_rate > 0.05")
+        assert trigger.verdict is Verdict.PASS
+        assert "not yet with evidence" in trigger.reason
 
     def test_comparison_needs_evidence(self) -> None:
         plan = plan_of(TRIGGERS.replace("above: 0.05}", "above: 0.9}"))
@@ -378,7 +387,7 @@ class TestTriggers:
         plan = plan_of(TRIGGERS)
         state = pause(running(plan, since=timedelta(hours=1)), "bob", "looking", T0)
         assert decide(plan, state, seen(plan, 0, arm(100)), T0).kind is DecisionKind.HOLD
-        decision = decide(plan, state, seen(plan, 0, arm(200, 20)), T0)
+        decision = decide(plan, state, seen(plan, 0, arm(1000, 100)), T0)
         assert decision.kind is DecisionKind.ROLLBACK
         resumed = resume(state, "bob", T0)
         assert resumed.phase is RolloutPhase.RUNNING
@@ -414,7 +423,7 @@ class TestDryRun:
     def test_would(self) -> None:
         plan = plan_of(TRIGGERS + "mode: dry_run\n")
         decision = decide(
-            plan, running(plan, since=timedelta(hours=1)), seen(plan, 0, arm(200, 20)), T0
+            plan, running(plan, since=timedelta(hours=1)), seen(plan, 0, arm(1000, 100)), T0
         )
         assert decision.dry_run
         assert decision.reason.startswith("[dry run] would rollback: ")
@@ -430,14 +439,14 @@ class TestApply:
         states = flag_states_after(plan, 0, start, {})
         assert states["prod"].rollout == 5
         assert states["prod"].enabled
-        back = decide(plan, start.state, seen(plan, 0, arm(200, 20)), T0 + timedelta(hours=1))
+        back = decide(plan, start.state, seen(plan, 0, arm(1000, 100)), T0 + timedelta(hours=1))
         after = flag_states_after(plan, 0, back, states)
         assert after["prod"].rollout == 0
 
     def test_disable(self) -> None:
         plan = plan_of(TRIGGERS.replace("above: 0.05}", "above: 0.05, action: disable}"))
         state = running(plan, since=timedelta(hours=1))
-        decision = decide(plan, state, seen(plan, 0, arm(200, 20)), T0)
+        decision = decide(plan, state, seen(plan, 0, arm(1000, 100)), T0)
         assert decision.rollback_to is RollbackTo.DISABLED
         assert not flag_states_after(plan, 0, decision, {})["prod"].enabled
 

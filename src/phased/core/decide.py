@@ -180,7 +180,7 @@ class _Decider:
         return out
 
     def _alphas(self) -> dict[str, float]:
-        keys = [c.test_key for c in self.plan.comparisons()]
+        keys = [c.test_key for c in self.plan.tests()]
         return split_budget(self.plan.analysis.false_rollback_rate, keys) if keys else {}
 
     def _triggers(self) -> list[tuple[Action, str]]:

@@ -16,9 +16,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from phased.core.analysis import compare_metric
-from phased.core.analysis.comparison import fmt_value
-from phased.core.outcomes import Aggregate, metric_value
+from phased.core.analysis.comparison import fmt_evidence, fmt_value
+from phased.core.outcomes import Aggregate, metric_value, rate_events
 from phased.core.plans.model import Check, Trigger
+from phased.core.threshold_test import rate_above_e_value
 from phased.errors import PhasedError
 
 
@@ -164,15 +165,29 @@ def evaluate_check(
     prefix = f"{check.name}: " if check.name else ""
     if prefix.startswith("budget:"):
         prefix = "budget: "  # the name repeats the comparison printed next
+    evidence, e_value = "", None
+    if kind == "trigger" and isinstance(check, Trigger) and check.needs_evidence and holds:
+        events = rate_events(check.metric, cand) + sum(
+            rate_events(check.metric, p.candidate) for p in prior
+        )
+        total = n + sum(p.candidate.requests for p in prior)
+        e_value = rate_above_e_value(min(events, total), total, limit)
+        shown = fmt_evidence(e_value, 1.0 / alpha)
+        if e_value < 1.0 / alpha:
+            healthy = True
+            evidence = f"; not yet with evidence: {shown}"
+        else:
+            evidence = f"; {shown}"
     return GateResult(
         **base,
         verdict=Verdict.PASS if healthy else Verdict.FAIL,
         value=value,
         threshold=limit,
+        e_value=e_value,
         samples=n,
         reason=(
             f"{prefix}{check.metric} {fmt_value(value)} {_relation(value, limit)} "
-            f"{fmt_value(limit)} (stage {stage}, {n:,} requests)"
+            f"{fmt_value(limit)} (stage {stage}, {n:,} requests{evidence})"
         ),
     )
 

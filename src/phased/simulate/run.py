@@ -79,11 +79,19 @@ class SimResult:
         return next((e for e in self.events if e.event == event), None)
 
 
-def draw_users(traffic: TrafficModel, rng: random.Random) -> list[dict[str, Any]]:
-    """The population: one context per user, attributes drawn from the model's shares."""
+def draw_users(
+    traffic: TrafficModel, rng: random.Random, stickiness: str = "user"
+) -> list[dict[str, Any]]:
+    """The population: one context per user, attributes drawn from the model's shares.
+
+    Each context has ``user`` and ``session`` ids, and the plan's stickiness
+    attribute (an ``issue`` number, say) when it is another one.
+    """
     users: list[dict[str, Any]] = []
     for i in range(traffic.users):
-        ctx: dict[str, Any] = {"user": f"u-{i}"}
+        ctx: dict[str, Any] = {"user": f"u-{i}", "session": f"s-{i}"}
+        if stickiness not in ctx:
+            ctx[stickiness] = f"{stickiness}-{i}"
         for attr, shares in traffic.attributes.items():
             if attr in LIST_ATTRIBUTES:
                 ctx[attr] = [name for name, share in shares.items() if rng.random() < share]
@@ -160,7 +168,7 @@ def simulate(
         ValidationError: the plan uses segments ``flagset`` does not define.
     """
     rng = random.Random(traffic.seed if seed is None else seed)
-    users = draw_users(traffic, rng)
+    users = draw_users(traffic, rng, plan.stickiness)
     flag = _Flag(plan, flagset)
     replay = Replay(plan, auto_approve=auto_approve)
     result = SimResult()

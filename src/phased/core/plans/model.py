@@ -167,8 +167,19 @@ class Check(_Model):
 
     @property
     def test_key(self) -> str:
-        """One name per distinct comparison, for splitting the false-rollback budget."""
+        """One name per distinct statistical test, for splitting the false-rollback budget."""
+        if self.compare is None:
+            return f"{self.metric}|{self.operator}|{self.threshold}"
         return f"{self.metric}|{self.max_increase}|{self.max_increase_pct}"
+
+    @property
+    def needs_evidence(self) -> bool:
+        """A rate that must be shown to be above a threshold (not just seen above it once)."""
+        return (
+            self.compare is None
+            and self.metric in ("error_rate", "fallback_rate", "retry_rate")
+            and self.operator in ("above", "at_least")
+        )
 
 
 class Gate(Check):
@@ -396,9 +407,17 @@ class Plan(_Model):
         budget = self.budget.triggers() if self.budget else ()
         return (*self.rollback, *self.stages[index].rollback, *budget)
 
-    def comparisons(self) -> list[Check]:
-        """Every comparison with control in the plan (gates and triggers)."""
+    def tests(self) -> list[Check]:
+        """Every statistical test of the plan, which share the false-rollback budget.
+
+        Comparisons with control (gates and triggers) and triggers on a rate
+        above a threshold (see ``phased.core.threshold_test``).
+        """
         checks: list[Check] = [*self.rollback]
         for stage in self.stages:
             checks += [*stage.gates, *stage.rollback]
-        return [c for c in checks if c.compare is not None]
+        return [
+            c
+            for c in checks
+            if c.compare is not None or (isinstance(c, Trigger) and c.needs_evidence)
+        ]
