@@ -255,9 +255,8 @@ def _signoff(rollout: Rollout) -> list[str]:
             for item in stage.checklist:
                 tick = next((c for c in ticks if c.stage == stage.name and c.item == item), None)
                 who = "☐" if tick is None else f"☑ {tick.actor}"
-                lines.append(
-                    f"| {stage.name} | {_cell(item)} | {who} | {_when(None if tick is None else tick.at)} |"
-                )
+                at = None if tick is None else tick.at
+                lines.append(f"| {stage.name} | {_cell(item)} | {who} | {_when(at)} |")
     return lines
 
 
