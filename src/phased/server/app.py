@@ -145,9 +145,31 @@ def create_app(
         """Counters and gauges in the Prometheus text format (no token needed)."""
         return Response(state.metrics.render(), media_type=CONTENT_TYPE)
 
+    _document_errors_as_json(app)
     app.add_middleware(SdkFastPath, state=state)
     app.add_middleware(SecurityHeaders, metrics=metrics)
     return app
+
+
+def _document_errors_as_json(app: FastAPI) -> None:
+    # Routes answering text (exports, /metrics) still fail in JSON; FastAPI
+    # would label their error bodies with the route's media type.
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = generate()
+        json_error = {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+        for item in doc.get("paths", {}).values():
+            for op in item.values():
+                for status, response in op.get("responses", {}).items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = {"application/json": json_error}
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _stage_source() -> Any:
