@@ -67,6 +67,8 @@ class FakeState:
     lose_answers: int = 0
     """Commit this many posts, then close the connection without answering."""
     stream_enabled: bool = True
+    reported_drops: int = 0
+    """Sum of the X-Phased-Dropped-Windows headers received."""
 
 
 class FakeSdkServer:
@@ -199,6 +201,7 @@ def _handler(fake: FakeSdkServer) -> type[BaseHTTPRequestHandler]:
                     fake.state.fail_posts -= 1
                     self._reply(503, b'{"error":{"code":"unavailable","message":"try later"}}')
                     return
+                fake.state.reported_drops += int(self.headers.get("X-Phased-Dropped-Windows", 0))
                 duplicate = body["batch_id"] in fake.state.batch_ids
                 if not duplicate:
                     fake.state.batch_ids.append(body["batch_id"])

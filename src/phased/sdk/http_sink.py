@@ -8,7 +8,7 @@ one at a time; a batch that fails for a reason that can pass (network, 408,
 server — which remembers the ids it accepted — never counts it twice. A full
 queue drops its oldest batch; dropped windows are counted
 (``stats.dropped_windows``), logged, and reported to the server with the next
-batch that gets through. ``close()`` drains the queue, bounded by a timeout.
+batch that gets through (header ``X-Phased-Dropped-Windows``). ``close()`` drains the queue, bounded by a timeout.
 
 After ``os.fork()`` the child starts with an empty queue (the parent's batches
 are the parent's to send), a new HTTP client and no thread until it writes.
@@ -36,6 +36,8 @@ log = logging.getLogger("phased.sdk")
 
 OUTCOMES_PATH = "/api/v1/sdk/outcomes"
 MAX_BATCH_WINDOWS = 500
+DROPPED_HEADER = "X-Phased-Dropped-Windows"
+"""Windows this process lost to a full queue since its last delivered batch."""
 _RETRYABLE = frozenset({408, 425, 429})
 
 
@@ -217,14 +219,17 @@ class HttpSink:
             "environment": self.environment,
             "windows": [{"key": k.to_dict(), "aggregate": a.to_dict()} for k, a in batch.windows],
         }
+        headers = self._headers
         drops = self.stats.dropped_windows - self._reported_drops
         if drops:
-            body["dropped_windows"] = drops
+            # A header, not a body field: a server that does not read it still
+            # accepts the batch (the body schema is strict).
+            headers = {**headers, DROPPED_HEADER: str(drops)}
         try:
             response = self._http.post(
                 self.url + OUTCOMES_PATH,
                 content=json.dumps(body, separators=(",", ":")).encode(),
-                headers=self._headers,
+                headers=headers,
             )
         except httpx.HTTPError as exc:
             return self._retry(f"POST {OUTCOMES_PATH}: {type(exc).__name__}: {exc}", 0.0)
