@@ -31,6 +31,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "phased.cli.judge",
     "phased.cli.token",
     "phased.cli.serve",
+    "phased.cli.rollouts",
+    "phased.cli.member",
+    "phased.cli.incident",
+    "phased.cli.slo",
+    "phased.cli.engine",
 )
 
 

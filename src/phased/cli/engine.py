@@ -1,0 +1,75 @@
+"""``phased engine run``: the reconcile loop, in the foreground."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from phased.cli.common import Db, open_store, say
+
+app = typer.Typer(help="The engine that advances and rolls back rollouts.", no_args_is_help=True)
+
+
+@app.command("run")
+def run(
+    *,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+    interval: Annotated[
+        str, typer.Option("--interval", help="Time between passes: 10s, 1m, ...")
+    ] = "10s",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Record decisions and alerts; act on none.")
+    ] = False,
+    alerts: Annotated[
+        Path | None,
+        typer.Option("--alerts", help="An alerts config: deliver the outbox after each pass."),
+    ] = None,
+    db: Db = None,
+) -> None:
+    """Decide about every going rollout every INTERVAL and apply the decisions.
+
+    Example: phased engine run --interval 10s --alerts alerts.yaml
+    """
+    from phased.core.durations import parse_duration
+    from phased.engine.loop import Engine, PassReport
+    from phased.errors import ValidationError
+
+    try:
+        seconds = parse_duration(interval).total_seconds()
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="interval") from None
+    if seconds <= 0:
+        raise ValidationError(f"must be positive (got {interval!r})", field="interval")
+    with open_store(db) as store:
+        deliver = None
+        if alerts is not None:
+            from phased.alerts import AlertWorker, load_alerts_config
+            from phased.alerts.outbox import Outbox
+
+            worker = AlertWorker(load_alerts_config(alerts), Outbox(store.engine), enabled=True)
+            deliver = worker.run_once
+        engine = Engine(store, dry_run=dry_run, deliver=deliver)
+
+        def show(report: PassReport) -> None:
+            for o in report.outcomes:
+                if o.acted or (o.dry_run and o.decision != "hold") or once:
+                    dry = " (dry run)" if o.dry_run else ""
+                    say(f"{o.flag}: {o.decision}{dry} — {o.reason}")
+            for error in report.errors:
+                say(f"[red]error[/]: {error}")
+
+        if once:
+            show(engine.run_once())
+            return
+        say(f"engine running every {interval} on {store.url} (Ctrl-C to stop)")
+        try:
+            engine.run(interval=seconds, on_pass=show)
+        except KeyboardInterrupt:
+            say("engine stopped")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``phased engine`` to the root app."""
+    root.add_typer(app, name="engine")
