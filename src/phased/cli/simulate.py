@@ -90,8 +90,8 @@ def simulate(  # noqa: PLR0917  (typer maps parameters to options)
         "complete": "bold green",
     }
     for event in result.events:
-        if event.event == "gate" and " waiting — " in event.reason:
-            continue  # "not enough data yet" transitions are noise in the human view
+        if event.event == "gate" and not any(v in event.reason for v in (" fail — ", " error — ")):
+            continue  # the human view shows failures; --json has every verdict change
         table.add_row(
             _clock(event.minute),
             event.stage,

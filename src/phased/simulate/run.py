@@ -260,14 +260,14 @@ class _Timeline:
         if grants:
             reason += " (simulated person: " + "; ".join(grants) + ")"
         if decision.kind is DecisionKind.HOLD:
-            key = (
+            hold = (
                 decision.stage,
                 decision.state.phase,
                 tuple(w.detail for w in decision.waiting_for),
             )
-            if key == self.hold_key:
+            if hold == self.hold_key:
                 return
-            self.hold_key = key
+            self.hold_key = hold
         else:
             self.hold_key = None
         event = decision.kind.value
