@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -74,31 +74,52 @@ def recent(
         console().print("no audit entries match")
         return
     table = Table(box=None, pad_edge=False)
-    table.add_column("#")
+    table.add_column("#", justify="right")
     table.add_column("time (UTC)", no_wrap=True)
-    table.add_column("actor")
+    table.add_column("actor", no_wrap=True)
     table.add_column("action", no_wrap=True)
-    table.add_column("entity")
-    table.add_column("change", overflow="ellipsis", no_wrap=True, max_width=60)
+    table.add_column("entity", no_wrap=True)
+    table.add_column("change", overflow="fold", ratio=1)
     for e in entries:
         table.add_row(
-            str(e.id), f"{e.ts:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.entity, _brief(e.details)
+            str(e.id), f"{e.ts:%m-%d %H:%M:%S}", e.actor, e.action, e.entity, _brief(e.details)
         )
     console().print(table)
 
 
-def _brief(details: dict[str, object]) -> str:
-    from phased.service.diff import flatten
-
+def _brief(details: dict[str, Any]) -> str:
+    """One short phrase per changed field: ``prod: rollout 5→25, +user=u1``."""
     env = details.get("environment")
-    before, after = flatten(details.get("before") or {}), flatten(details.get("after") or {})
-    changed = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k) and k]
     prefix = f"{env}: " if env else ""
     if details.get("op") in ("create", "delete"):
         return f"{prefix}{details['op']}"
-    shown = ", ".join(f"{k} {before.get(k, '-')}→{after.get(k, '-')}" for k in changed[:3])
-    more = f" (+{len(changed) - 3})" if len(changed) > 3 else ""
-    return f"{prefix}{shown}{more}"
+    before, after = details.get("before") or {}, details.get("after") or {}
+    parts: list[str] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if key == "overrides":
+            pins_old = {f"{o['attribute']}={o['value']}": o for o in old or []}
+            pins_new = {f"{o['attribute']}={o['value']}": o for o in new or []}
+            parts += [f"+{k}" for k in pins_new if k not in pins_old]
+            parts += [f"-{k}" for k in pins_old if k not in pins_new]
+            parts += [f"~{k}" for k in pins_new if k in pins_old and pins_new[k] != pins_old[k]]
+        elif isinstance(old, list | dict) or isinstance(new, list | dict):
+            parts.append(f"{key} changed")
+        else:
+            parts.append(f"{key} {_short(old)}→{_short(new)}")
+    return prefix + ", ".join(parts)
+
+
+def _short(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 @app.command("verify")
