@@ -62,7 +62,8 @@ class PostgresLock:
             conn.driver_connection.autocommit = True  # type: ignore[union-attr]
             cursor = conn.cursor()
             cursor.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
-            got = bool(cursor.fetchone()[0])
+            row = cursor.fetchone()
+            got = bool(row and row[0])
             cursor.close()
         except Exception:
             conn.invalidate()
@@ -80,7 +81,7 @@ class PostgresLock:
             cursor = self._conn.cursor()
             # A session lock lasts as long as its session: a live connection holds it.
             cursor.execute("SELECT 1")
-            held = bool(cursor.fetchone()[0])
+            held = cursor.fetchone() is not None
             cursor.close()
         except Exception:
             held = False

@@ -29,7 +29,7 @@ def default_tick() -> Tick | None:
         from phased.engine.loop import reconcile_once
     except ImportError:
         return None
-    return reconcile_once  # type: ignore[no-any-return]
+    return reconcile_once
 
 
 class EngineHost:
