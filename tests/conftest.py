@@ -16,9 +16,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from phased.store.engine import Store, open_store
 from phased.testing import FrozenClock
+
+# Properties are about behaviour, not speed: on a shared 2-core machine a
+# single example can take longer than hypothesis' default 200 ms deadline.
+settings.register_profile("phased", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("phased")
 
 POSTGRES_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
