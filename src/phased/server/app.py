@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from phased import __version__
-from phased.server import errors, watcher
+from phased.server import errors, ui, watcher
 from phased.server.api.deps import StateDep
 from phased.server.api.routes import (
     audit,
@@ -133,6 +133,7 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(meta.router)
+    ui.install(app)
 
     @app.get(
         "/metrics",

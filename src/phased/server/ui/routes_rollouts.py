@@ -1,0 +1,320 @@
+"""Rollouts: the stage timeline, gate charts, decision history and the people's controls.
+
+A control is shown only to roles the API would let use it (approve: the
+stage's approval roles or admin; tick, advance, resume: plan runners; pause,
+roll back: anyone who may stop; forced advance: admin), and every control
+calls the ``/api/v1`` operation itself, so the checks are the API's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from phased.core.decide import Decision
+from phased.core.durations import format_duration
+from phased.core.plans.audience import describe_audience
+from phased.core.rollout_state import RolloutPhase
+from phased.server.api.routes import rollouts as rollouts_api
+from phased.server.auth import Permission
+from phased.server.ui.charts import Series, gate_series, render_svg
+from phased.server.ui.render import act, form_of, page
+from phased.server.ui.session import Session, SessionDep, state_of
+from phased.service import plan_rollouts
+from phased.service.rollout_records import HistoryEntry, Rollout
+from phased.service.tokens import Role
+from phased.store.engine import Store
+
+router = APIRouter(prefix="/ui/rollouts")
+
+HISTORY_READ = 400
+"""Recorded decisions read for the charts."""
+HISTORY_LISTED = 40
+"""Recorded decisions listed on the page (the API serves all of them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StageView:
+    """One stage on the timeline."""
+
+    index: int
+    name: str
+    description: str
+    audience: str
+    environment: str
+    status: str
+    """done, current, paused, rolled_back, next or ahead."""
+    soak: str
+    approval_roles: tuple[str, ...]
+    approval_count: int
+    approved_by: tuple[str, ...]
+    checklist: tuple[tuple[str, str | None], ...]
+    """Each item and who ticked it (None: not yet)."""
+    gates: tuple[str, ...]
+    started_at: datetime | None
+    ended_at: datetime | None
+    can_approve: bool
+    can_tick: bool
+
+
+def _status(rollout: Rollout, index: int) -> str:
+    phase, at = rollout.state.phase, rollout.state.stage
+    if phase is RolloutPhase.COMPLETED:
+        return "done"
+    if phase is RolloutPhase.PENDING or (phase is RolloutPhase.PAUSED and not rollout.state.runs):
+        return "next" if index == at else "ahead"
+    if index < at:
+        return "done"
+    if index > at:
+        return "next" if index == at + 1 and phase is RolloutPhase.RUNNING else "ahead"
+    return {
+        RolloutPhase.PAUSED: "paused",
+        RolloutPhase.ROLLED_BACK: "rolled_back",
+    }.get(phase, "current")
+
+
+def _stages(rollout: Rollout, session: Session) -> list[StageView]:
+    state, plan = rollout.state, rollout.plan
+    role = session.principal.role
+    out = []
+    for i, stage in enumerate(plan.stages):
+        status = _status(rollout, i)
+        ahead = status in ("next", "ahead") and rollout.active
+        approval = stage.approval
+        approved = tuple(a.actor for a in state.approvals if a.stage == stage.name)
+        ticked = {c.item: c.actor for c in state.checks if c.stage == stage.name}
+        runs = [r for r in state.runs if r.stage == stage.name]
+        may_approve = approval is not None and (role is Role.ADMIN or role.value in approval.roles)
+        out.append(
+            StageView(
+                index=i,
+                name=stage.name,
+                description=stage.description or "",
+                audience=describe_audience(plan, i),
+                environment=plan.stage_environment(i),
+                status=status,
+                soak=format_duration(stage.min_duration) if stage.min_duration else "",
+                approval_roles=approval.roles if approval else (),
+                approval_count=approval.count if approval else 0,
+                approved_by=approved,
+                checklist=tuple((item, ticked.get(item)) for item in stage.checklist),
+                gates=tuple(g.label for g in stage.gates),
+                started_at=runs[-1].started_at if runs else None,
+                ended_at=runs[-1].ended_at if runs else None,
+                can_approve=(
+                    ahead
+                    and may_approve
+                    and session.can(Permission.APPROVE)
+                    and session.name not in approved
+                ),
+                can_tick=ahead and bool(stage.checklist) and session.can(Permission.RUN_PLANS),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutPage:
+    """Everything the rollout page shows."""
+
+    rollout: Rollout
+    decision: Decision
+    history: list[HistoryEntry]
+    charts: list[tuple[Series, str]]
+
+
+def _load(store: Store, flag: str) -> RolloutPage:
+    rollout, decision = plan_rollouts.preview(store, flag)
+    history = plan_rollouts.rollout_history(store, flag, limit=HISTORY_READ)
+    charts = [(s, str(render_svg(s))) for s in gate_series(history)]
+    return RolloutPage(rollout, decision, history, charts)
+
+
+@router.get("", include_in_schema=False)
+async def rollout_list(request: Request, session: SessionDep) -> Response:
+    """Every rollout, going ones first."""
+    store = state_of(request).store
+    rollouts = await run_in_threadpool(plan_rollouts.list_rollouts, store)
+    rollouts.sort(key=lambda r: (not r.active, r.flag))
+    return page(
+        request, "rollouts.html", session, title="Rollouts", nav="rollouts", rollouts=rollouts
+    )
+
+
+@router.get("/{flag}", include_in_schema=False)
+async def rollout_detail(request: Request, session: SessionDep, flag: str) -> Response:
+    """One rollout: timeline, what the engine would decide now, charts, history, controls."""
+    data = await run_in_threadpool(_load, state_of(request).store, flag)
+    rollout = data.rollout
+    phase = rollout.state.phase
+    return page(
+        request,
+        "rollout.html",
+        session,
+        title=f"Rollout {flag}",
+        nav="rollouts",
+        r=rollout,
+        stages=_stages(rollout, session),
+        decision=data.decision,
+        history=list(reversed(data.history)),
+        history_shown=HISTORY_LISTED,
+        charts=data.charts,
+        can_advance=rollout.active
+        and phase is not RolloutPhase.PAUSED
+        and session.can(Permission.RUN_PLANS),
+        can_force=rollout.active and session.can(Permission.ADMIN),
+        can_pause=rollout.active
+        and phase is not RolloutPhase.PAUSED
+        and session.can(Permission.STOP),
+        can_resume=phase is RolloutPhase.PAUSED and session.can(Permission.RUN_PLANS),
+        can_rollback=rollout.active and session.can(Permission.STOP),
+    )
+
+
+def _back(flag: str) -> str:
+    return f"/ui/rollouts/{flag}"
+
+
+@router.post("/{flag}/approve", include_in_schema=False)
+async def approve(request: Request, session: SessionDep, flag: str) -> Response:
+    """Approve a stage ahead."""
+    form = await form_of(request)
+    stage = form.get("stage", "")
+    store = state_of(request).store
+
+    def run() -> str:
+        body = rollouts_api.ApproveRequest(stage=stage)
+        done = rollouts_api.approve(flag, body, store, session.principal)
+        if not done.changed:
+            return f"You had already approved stage {stage}."
+        rest = "; ".join(done.still_waiting)
+        return f"Approved stage {stage} of {flag}." + (f" Still needed: {rest}." if rest else "")
+
+    return await act(
+        request,
+        session,
+        form,
+        permission=Permission.APPROVE,
+        confirm=f"Approve stage {stage} of {flag} as {session.name}?",
+        back=_back(flag),
+        run=run,
+    )
+
+
+@router.post("/{flag}/check", include_in_schema=False)
+async def check(request: Request, session: SessionDep, flag: str) -> Response:
+    """Tick a checklist item of a stage ahead."""
+    form = await form_of(request)
+    item, stage = form.get("item", ""), form.get("stage") or None
+    store = state_of(request).store
+
+    def run() -> str:
+        body = rollouts_api.CheckRequest(item=item, stage=stage)
+        done = rollouts_api.check(flag, body, store, session.principal)
+        return f"Ticked {item!r} for stage {done.stage}." if done.changed else "Already ticked."
+
+    return await act(
+        request,
+        session,
+        form,
+        permission=Permission.RUN_PLANS,
+        confirm=f"Tick {item!r} for stage {stage} of {flag} as {session.name}?",
+        back=_back(flag),
+        run=run,
+    )
+
+
+@router.post("/{flag}/advance", include_in_schema=False)
+async def advance(request: Request, session: SessionDep, flag: str) -> Response:
+    """Advance now if the engine agrees; forced (admin) skips soak, samples and gates."""
+    form = await form_of(request)
+    force = form.get("force") == "yes"
+    store = state_of(request).store
+
+    def run() -> str:
+        body = rollouts_api.AdvanceRequest(force=force)
+        done = rollouts_api.advance(flag, body, store, session.principal)
+        return f"{done.decision.kind}: {done.decision.reason}"
+
+    verb = "Force the advance of" if force else "Advance"
+    return await act(
+        request,
+        session,
+        form,
+        permission=Permission.ADMIN if force else Permission.RUN_PLANS,
+        confirm=f"{verb} {flag} to its next stage?",
+        back=_back(flag),
+        run=run,
+    )
+
+
+@router.post("/{flag}/pause", include_in_schema=False)
+async def pause(request: Request, session: SessionDep, flag: str) -> Response:
+    """Hold the rollout where it is."""
+    form = await form_of(request)
+    reason = form.get("reason", "").strip()
+    store = state_of(request).store
+
+    def run() -> str:
+        body = rollouts_api.ReasonRequest(reason=reason)
+        done = rollouts_api.pause(flag, body, store, session.principal)
+        return f"Paused {flag}." if done.changed else f"{flag} was paused already."
+
+    return await act(
+        request,
+        session,
+        form,
+        permission=Permission.STOP,
+        confirm=f"Pause {flag} where it is?",
+        back=_back(flag),
+        run=run,
+    )
+
+
+@router.post("/{flag}/resume", include_in_schema=False)
+async def resume(request: Request, session: SessionDep, flag: str) -> Response:
+    """Let a paused rollout go on."""
+    form = await form_of(request)
+    store = state_of(request).store
+
+    def run() -> str:
+        body = rollouts_api.ReasonRequest()
+        done = rollouts_api.resume(flag, body, store, session.principal)
+        return f"Resumed {flag}." if done.changed else f"{flag} was not paused."
+
+    return await act(
+        request,
+        session,
+        form,
+        permission=Permission.RUN_PLANS,
+        confirm=f"Resume {flag}?",
+        back=_back(flag),
+        run=run,
+    )
+
+
+@router.post("/{flag}/rollback", include_in_schema=False)
+async def rollback(request: Request, session: SessionDep, flag: str) -> Response:
+    """Take the flag back to 0 % and end the rollout."""
+    form = await form_of(request)
+    reason = form.get("reason", "").strip()
+    store = state_of(request).store
+
+    def run() -> str:
+        body = rollouts_api.ReasonRequest(reason=reason)
+        done = rollouts_api.rollback(flag, body, store, session.principal)
+        return f"Rolled back {flag}: {done.decision.reason}"
+
+    return await act(
+        request,
+        session,
+        form,
+        permission=Permission.STOP,
+        confirm=f"Roll back {flag} to 0 % and end the rollout? Reason: {reason or '(none)'}",
+        back=_back(flag),
+        run=run,
+    )

@@ -1,0 +1,60 @@
+// phased dashboard: the confirmation step of every change, in a <dialog>.
+// Forms that change something carry data-confirm="question with {field} names".
+// Without this script the server asks on a confirmation page of its own, so
+// nothing here is needed for correctness — only for comfort.
+(function () {
+  "use strict";
+  var dialog = document.getElementById("confirm-dialog");
+  if (!dialog || typeof dialog.showModal !== "function") {
+    return;
+  }
+  var text = dialog.querySelector("[data-confirm-text]");
+
+  function question(form) {
+    return form.dataset.confirm.replace(/\{(\w+)\}/g, function (whole, name) {
+      var field = form.elements.namedItem(name);
+      if (!field) {
+        return whole;
+      }
+      if (field.tagName === "SELECT") {
+        return field.options[field.selectedIndex].text;
+      }
+      return field.value || "(empty)";
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) {
+      return;
+    }
+    var confirmed = form.elements.namedItem("confirm");
+    if (!confirmed || confirmed.value === "yes") {
+      return;
+    }
+    event.preventDefault();
+    var submitter = event.submitter || null;
+    text.textContent = question(form);
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      dialog.onclose = null;
+      if (dialog.returnValue !== "confirm") {
+        return;
+      }
+      confirmed.value = "yes";
+      if (submitter) {
+        form.requestSubmit(submitter);
+      } else {
+        form.requestSubmit();
+      }
+    };
+    dialog.showModal();
+  });
+
+  // A page restored from the back/forward cache must ask again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll('form[data-confirm] input[name="confirm"]').forEach(function (input) {
+      input.value = "";
+    });
+  });
+})();

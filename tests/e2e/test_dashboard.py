@@ -1,0 +1,237 @@
+"""The dashboard in real headless Chromium, against a real server and store.
+
+Given a store with flags, a running AWF rollout and a UX rollout awaiting a
+PM; when an admin raises a percentage and a PM approves a stage through the
+pages (confirming in the dialog); then the store and the audit log show it.
+Every test fails if any page logs a console error, throws, or has a request
+that fails or answers 4xx/5xx.
+
+Screenshots of every page (laptop and phone) go to ``$PHASED_SCREENSHOTS``
+when set (``PHASED_SCREENSHOTS=docs/screenshots`` refreshes the docs), else
+to a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from phased.service import audit as audit_service
+from phased.service import flags as flag_service
+from phased.service import plan_rollouts
+
+from .conftest import Dashboard
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+MAX_SHOT_HEIGHT = {"desktop": 1500, "phone": 2000}
+
+
+class Problems:
+    """Everything a page did wrong: console errors, uncaught exceptions, failed requests."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def watch(self, page: Any) -> Any:
+        """Record ``page``'s problems; returns the page."""
+
+        def console(message: Any) -> None:
+            if message.type in ("error", "warning"):
+                self.seen.append(f"console {message.type}: {message.text} ({page.url})")
+
+        def response(answer: Any) -> None:
+            if answer.status >= 400:
+                self.seen.append(f"HTTP {answer.status}: {answer.request.method} {answer.url}")
+
+        page.on("console", console)
+        page.on("pageerror", lambda error: self.seen.append(f"page error: {error} ({page.url})"))
+        page.on("requestfailed", self._failed)
+        page.on("response", response)
+        return page
+
+    def _failed(self, request: Any) -> None:
+        # ERR_ABORTED is the browser dropping a request because the test navigated
+        # on (typically the favicon); a server failure shows as a status or a
+        # connection error instead.
+        if request.failure != "net::ERR_ABORTED":
+            self.seen.append(f"request failed: {request.method} {request.url}: {request.failure}")
+
+
+PageFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def open_page(browser: Any, dashboard: Dashboard) -> Iterator[PageFactory]:
+    """New pages (laptop or phone sized) whose problems fail the test at its end."""
+    problems = Problems()
+    contexts: list[Any] = []
+
+    def make(*, phone: bool = False) -> Any:
+        context = browser.new_context(
+            base_url=dashboard.url,
+            viewport=PHONE if phone else DESKTOP,
+            is_mobile=phone,
+            has_touch=phone,
+            device_scale_factor=1,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return problems.watch(context.new_page())
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert problems.seen == [], "the pages had problems:\n" + "\n".join(problems.seen)
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    """Where screenshots go."""
+    target = os.environ.get("PHASED_SCREENSHOTS")
+    if target:
+        path = Path(target)
+    else:
+        import tempfile
+
+        path = Path(tempfile.mkdtemp(prefix="phased-shots-"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_in(page: Any, secret: str, next_path: str = "/ui/flags") -> None:
+    """Log in through the form, as a person would."""
+    page.goto(next_path)
+    page.wait_for_url("**/ui/login**")
+    page.fill("#token", secret)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"**{next_path}")
+
+
+def confirm(page: Any, expected: str) -> None:
+    """The confirmation dialog is open, asks ``expected``; confirm it."""
+    dialog = page.locator("#confirm-dialog")
+    dialog.wait_for(state="visible")
+    assert expected in dialog.inner_text()
+    with page.expect_navigation():
+        dialog.get_by_test_id("confirm-yes").click()
+
+
+class TestAdminRaisesPercentage:
+    """An admin raises a rollout percentage through a confirmation dialog; cancel changes nothing."""
+
+    def test_raise_with_confirmation(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.admin)
+        assert page.get_by_test_id("who").inner_text() == "alice"
+        page.click("a.flag-key:has-text('new_checkout')")
+        page.wait_for_url("**/ui/flags/new_checkout")
+        assert page.get_by_test_id("rollout-prod").inner_text() == "10 %"
+
+        page.fill("#pct-prod", "25")
+        page.get_by_test_id("set-rollout-prod").click()
+        dialog = page.locator("#confirm-dialog")
+        dialog.wait_for(state="visible")
+        assert "new_checkout in prod to 25 %" in dialog.inner_text()
+        dialog.locator("button[value=cancel]").click()
+        dialog.wait_for(state="hidden")
+        state = flag_service.get_flag(dashboard.store, "new_checkout").flag.state("prod")
+        assert state.rollout == 10
+
+        page.get_by_test_id("set-rollout-prod").click()
+        confirm(page, "new_checkout in prod to 25 %")
+        assert "now rolls out to 25 %" in page.get_by_test_id("flash").inner_text()
+        assert page.get_by_test_id("rollout-prod").inner_text() == "25 %"
+        state = flag_service.get_flag(dashboard.store, "new_checkout").flag.state("prod")
+        assert state.rollout == 25
+        entry = audit_service.recent(dashboard.store, limit=1, entity="flag:new_checkout")[0]
+        assert (entry.actor, entry.action) == ("alice", "rollout.set")
+
+
+class TestPmApprovesStage:
+    """A PM approves the next stage of a rollout and finds the entry in the audit log."""
+
+    def test_approve_then_audit(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.pm, "/ui/rollouts")
+        page.click("a.flag-key:has-text('ux_updates')")
+        page.wait_for_url("**/ui/rollouts/ux_updates")
+        assert page.get_by_test_id("force-advance").count() == 0  # admins only
+        page.get_by_test_id("approve-infrastructure").click()
+        confirm(page, "Approve stage infrastructure of ux_updates as pat?")
+        assert "Approved stage infrastructure" in page.get_by_test_id("flash").inner_text()
+        assert page.get_by_test_id("approve-infrastructure").count() == 0
+        rollout = plan_rollouts.get_rollout(dashboard.store, "ux_updates")
+        assert [(a.stage, a.actor) for a in rollout.state.approvals] == [("infrastructure", "pat")]
+
+        page.click("nav a:has-text('Audit')")
+        page.fill("input[name=action]", "rollout.")
+        page.fill("input[name=actor]", "pat")
+        with page.expect_navigation():
+            page.click("form.filters button")
+        first = page.get_by_test_id("audit-entries").locator("li.entry").first
+        assert first.get_attribute("data-action") == "rollout.approve"
+        assert "rollout:ux_updates" in first.inner_text()
+        assert page.get_by_test_id("chain").inner_text().startswith("✔ chain verified")
+
+
+class TestViewer:
+    """A viewer reads everything and is offered no control at all."""
+
+    def test_no_controls(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.viewer, "/ui/rollouts/awf_bundle")
+        assert page.locator("main form[method=post]").count() == 0
+        assert page.get_by_test_id("controls").count() == 0
+        assert page.get_by_test_id("chart").count() >= 3
+        page.goto("/ui/flags/awf_bundle")
+        assert page.locator("main form[method=post]").count() == 0
+        assert page.get_by_test_id("rollout-prod").is_visible()
+
+
+PAGES = [
+    ("flags", "/ui/flags"),
+    ("flag", "/ui/flags/awf_bundle"),
+    ("rollouts", "/ui/rollouts"),
+    ("rollout", "/ui/rollouts/awf_bundle"),
+    ("approval", "/ui/rollouts/ux_updates"),
+    ("audit", "/ui/audit"),
+    ("alerts", "/ui/alerts"),
+]
+
+
+def _shoot(page: Any, path: Path, kind: str) -> None:
+    height = page.evaluate("document.documentElement.scrollHeight")
+    width = page.viewport_size["width"]
+    clip = {"x": 0, "y": 0, "width": width, "height": min(height, MAX_SHOT_HEIGHT[kind])}
+    page.screenshot(path=str(path), full_page=True, clip=clip)
+
+
+class TestEveryPage:
+    """Every page renders without errors on a laptop and a phone, with nothing wider than the screen."""
+
+    @pytest.mark.parametrize("kind", ["desktop", "phone"])
+    def test_pages(
+        self, open_page: PageFactory, dashboard: Dashboard, shots: Path, kind: str
+    ) -> None:
+        page = open_page(phone=kind == "phone")
+        page.goto("/ui/login")
+        _shoot(page, shots / f"login-{kind}.png", kind)
+        log_in(page, dashboard.people.admin)
+        for name, path in PAGES:
+            page.goto(path)
+            assert page.locator("h1").first.is_visible()
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} is {overflow}px wider than the {kind} screen"
+            _shoot(page, shots / f"{name}-{kind}.png", kind)
+        page.goto("/ui/flags/new_checkout")
+        page.locator("[data-testid=toggle-prod]").click()
+        page.locator("#confirm-dialog").wait_for(state="visible")
+        page.screenshot(path=str(shots / f"confirm-{kind}.png"))
+        page.locator("#confirm-dialog button[value=cancel]").click()
