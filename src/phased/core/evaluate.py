@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from types import CodeType
 from typing import Any, NamedTuple
 
 from mmh3 import hash as mmh3_hash
@@ -240,7 +242,7 @@ class CompiledFlagSet:
             "    return _pick((_hash(f'{_salt}:{_u}', 0, False) // 10000) % 10000, _cum)",
         ]
         source = "\n".join([*split, "def value(ctx):", *("    " + line for line in body)])
-        exec(compile(source, f"<phased flag {cf.key}>", "exec"), ns)
+        exec(_compile_source(source, f"<phased flag {cf.key}>"), ns)
         fn: Callable[[Context], Value] = ns["value"]
         return fn
 
@@ -287,6 +289,14 @@ class CompiledFlagSet:
         """True when the flag is on (boolean) or serves a variant other than its off variant."""
         fn = self.enabled.get(key)
         return False if fn is None else fn(ctx)
+
+
+@lru_cache(maxsize=4096)
+def _compile_source(source: str, name: str) -> CodeType:
+    # Python's compiler is most of the cost of compiling a flag set; an SDK
+    # that receives a new set recompiles every flag, and the generated source
+    # of an unchanged flag is the same text (values live in the namespace).
+    return compile(source, name, "exec")
 
 
 def _differs(value: Callable[[Context], Value], off: Value) -> Callable[[Context], bool]:
