@@ -43,6 +43,30 @@ JUDGE_TITLES = {
 }
 
 
+NOTES = """\
+Notes:
+
+- phased: `decide` with the plan in `benchmarks/judges/phased_judge.py` (rollback
+  triggers `error_rate` and `latency_p95_ms` with `compare: control`, default
+  `analysis.false_rollback_rate` 0.005, split 0.0025 each); the "analysis API
+  directly" column calls `compare_metric` itself and must match it.
+- The two targets phased misses are beyond what a test valid under continuous
+  looks can reach with 0.0025 of budget at 10 candidate requests a minute: an
+  oracle SPRT that knows the control's rate and the ratio needs on average
+  ln(400) / 0.405 nats per minute = 14.8 min for 5x, and reaches about 45 % for
+  2x within 120 min (docs/analysis.md, "what cannot be done faster").
+- Argo Rollouts: the documented `success-rate` template (interval 5m,
+  `result[0] >= 0.95`, failureLimit 3) has no latency metric.
+- Flagger: `request-success-rate` min 99 and `request-duration` (P99) max 500 ms
+  every minute, threshold 5; a healthy canary's P99 is about 660 ms, so it
+  fails every healthy release.
+- Kayenta: per-minute series against a baseline of the canary's size, judged
+  every 30 minutes; per-minute error rates of 10 requests are mostly 0, so the
+  Mann-Whitney confidence interval of the shift rarely leaves 0 and error
+  regressions are almost never seen.
+"""
+
+
 def summarize(minutes: list[int | None]) -> tuple[float, float]:
     """(share rolled back, median minute over all runs; inf when most never roll back)."""
     times = np.array([math.inf if m is None else m for m in minutes], dtype=float)
@@ -123,6 +147,8 @@ def main() -> None:
         + ", ".join(f"{j} {timings[j] / (args.runs * len(cases)) * 1000:.1f} ms" for j in judges),
         "",
         "Regenerate: `python benchmarks/judge.py` (needs the `bench` extra: numpy, scipy).",
+        "",
+        NOTES.rstrip(),
     ]
     text = "\n".join(lines) + "\n"
     print()
