@@ -53,8 +53,8 @@ Notes:
 - The two targets phased misses are beyond what a test valid under continuous
   looks can reach with 0.0025 of budget at 10 candidate requests a minute: an
   oracle SPRT that knows the control's rate and the ratio needs on average
-  ln(400) / 0.405 nats per minute = 14.8 min for 5x, and reaches about 45 % for
-  2x within 120 min (docs/analysis.md, "what cannot be done faster").
+  ln(400) = 6.0 nats at 0.405 nats a minute, 14.8 min, for 5x, and reaches
+  about 45 % for 2x within 120 min (docs/analysis.md, "what cannot be done faster").
 - Argo Rollouts: the documented `success-rate` template (interval 5m,
   `result[0] >= 0.95`, failureLimit 3) has no latency metric.
 - Flagger: `request-success-rate` min 99 and `request-duration` (P99) max 500 ms
