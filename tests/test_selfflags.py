@@ -31,8 +31,8 @@ class TestOverrides:
     """The PHASED_ENABLE_* variables turn a feature on or off at once."""
 
     def test_on_in_prod(self) -> None:
-        assert selfflags.debug_cmd_enabled("prod", env={"PHASED_ENABLE_DEBUG_CMD": "true"})
-        assert selfflags.alerts_enabled("prod", env={"PHASED_ENABLE_ALERTS": "true"})
+        assert selfflags.debug_cmd_enabled("prod", env={"ENABLE_DEBUG_CMD": "true"})
+        assert selfflags.alerts_enabled("prod", env={"ENABLE_ALERTS": "true"})
 
     def test_off_in_dev(self) -> None:
-        assert not selfflags.debug_cmd_enabled("dev", env={"PHASED_ENABLE_DEBUG_CMD": "false"})
+        assert not selfflags.debug_cmd_enabled("dev", env={"ENABLE_DEBUG_CMD": "false"})

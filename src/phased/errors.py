@@ -106,3 +106,27 @@ class AuditChainError(PhasedError):
 
     code = "audit_chain_broken"
     http_status = 500
+
+
+class DeliveryError(PhasedError):
+    """A channel did not accept an alert.
+
+    ``retry_after`` is the server's own wait (a 429); ``permanent`` means a
+    retry cannot help (a 404 for a deleted webhook, a 400 for a bad payload).
+    """
+
+    code = "delivery_failed"
+    http_status = 502
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        channel: str,
+        retry_after: float | None = None,
+        permanent: bool = False,
+    ) -> None:
+        super().__init__(message, field=f"channels.{channel}")
+        self.channel = channel
+        self.retry_after = retry_after
+        self.permanent = permanent

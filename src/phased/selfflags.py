@@ -6,8 +6,8 @@ flags-file format, docs/flags-file.md) and are evaluated with
 
 | flag | dev | staging | prod | override |
 |---|---|---|---|---|
-| ``enable_debug_cmd`` | on | on | off | ``PHASED_ENABLE_DEBUG_CMD=true/false`` |
-| ``enable_alerts`` | off | off | off | ``PHASED_ENABLE_ALERTS=true/false`` |
+| ``enable_debug_cmd`` | on | on | off | ``ENABLE_DEBUG_CMD=true/false`` |
+| ``enable_alerts`` | off | off | off | ``ENABLE_ALERTS=true/false`` |
 """
 
 from __future__ import annotations

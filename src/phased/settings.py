@@ -7,6 +7,7 @@ file); tests build ``Settings(...)`` directly instead of editing ``os.environ``.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,13 @@ class Settings(BaseSettings):
     json_logging: bool = Field(default=True, description="JSON lines (true) or console logs.")
     log_level: str = Field(default="info", description="debug, info, warn or error.")
     service: str = Field(default="phased", description="The `service` field of every log line.")
+    alerts_config: Path = Field(
+        default=Path("alerts.yaml"), description="The alert channels file (docs/alerts.md)."
+    )
+    trace_file: Path = Field(
+        default=Path(".phased/traces.jsonl"),
+        description="Where CLI runs keep their traces for `phased debug-last`.",
+    )
 
     @field_validator("environments", mode="before")
     @classmethod

@@ -83,7 +83,7 @@ class TestList:
     def test_failed(self, app: typer.Typer, db: str, tmp_path: Path, hook: Any) -> None:
         base, _ = hook
         config = write_config(tmp_path, base + "/broken")
-        env = {"PHASED_ENABLE_ALERTS": "true"}
+        env = {"ENABLE_ALERTS": "true"}
         result = CliRunner().invoke(
             app, ["alerts", "deliver", "--once", "--db", db, "--config", str(config)], env=env
         )
@@ -108,7 +108,7 @@ class TestDeliver:
         result = CliRunner().invoke(
             app,
             ["alerts", "deliver", "--once", "--db", db, "--config", str(config)],
-            env={"PHASED_ENABLE_ALERTS": "true"},
+            env={"ENABLE_ALERTS": "true"},
         )
         assert "delivered 2" in result.stdout
         assert sorted(r["message"] for r in received) == ["p95 creeping up", "rollback of checkout"]
@@ -118,7 +118,7 @@ class TestDeliver:
         result = CliRunner().invoke(
             app,
             ["alerts", "deliver", "--once", "--db", db, "--env", "prod"],
-            env={"PHASED_ENABLE_ALERTS": None},
+            env={"ENABLE_ALERTS": None},
         )
         assert "skipped 2" in result.stdout
         assert received == []
@@ -131,7 +131,7 @@ class TestDeliver:
         result = CliRunner().invoke(
             app,
             ["alerts", "deliver", "--once", "--db", db, "--config", str(empty)],
-            env={"PHASED_ENABLE_ALERTS": "true"},
+            env={"ENABLE_ALERTS": "true"},
         )
         assert result.exit_code == 1
         assert result.stderr.startswith("error: channels: ENABLE_ALERTS is on but no alert channel")

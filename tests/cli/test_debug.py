@@ -57,7 +57,7 @@ class TestDebugLast:
     def test_off_in_prod(
         self, app: typer.Typer, trace_file: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.delenv("PHASED_ENABLE_DEBUG_CMD", raising=False)
+        monkeypatch.delenv("ENABLE_DEBUG_CMD", raising=False)
         result = CliRunner().invoke(
             app, ["debug-last", "--env", "prod", "--traces", str(trace_file)]
         )
@@ -65,13 +65,13 @@ class TestDebugLast:
         assert result.stdout == ""
         assert result.stderr.strip() == (
             "error: enable_debug_cmd: debug-last is off in environment 'prod'; "
-            "set PHASED_ENABLE_DEBUG_CMD=true to allow it here"
+            "set ENABLE_DEBUG_CMD=true to allow it here"
         )
 
     def test_env_var_turns_it_on(
         self, app: typer.Typer, trace_file: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setenv("PHASED_ENABLE_DEBUG_CMD", "true")
+        monkeypatch.setenv("ENABLE_DEBUG_CMD", "true")
         result = CliRunner().invoke(
             app, ["debug-last", "--env", "prod", "--traces", str(trace_file)]
         )
@@ -127,7 +127,7 @@ class TestDefaults:
     """The command reads the file the CLI writes traces to."""
 
     def test_default_trace_file_matches_obs(self) -> None:
-        from phased.cli import debug
         from phased.obs import tracefile
+        from phased.settings import Settings
 
-        assert debug.DEFAULT_TRACE_FILE == tracefile.DEFAULT_TRACE_FILE
+        assert Settings().trace_file == tracefile.DEFAULT_TRACE_FILE

@@ -9,32 +9,8 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import httpx
 
 from phased.alerts.model import Alert
-from phased.errors import PhasedError
+from phased.errors import DeliveryError
 from phased.obs.redact import redact_text
-
-
-class DeliveryError(PhasedError):
-    """A channel did not accept an alert.
-
-    ``retry_after`` is the server's own wait (a 429); ``permanent`` means a
-    retry cannot help (a 404 for a deleted webhook, a 400 for a bad payload).
-    """
-
-    code = "delivery_failed"
-    http_status = 502
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        channel: str,
-        retry_after: float | None = None,
-        permanent: bool = False,
-    ) -> None:
-        super().__init__(message, field=f"channels.{channel}")
-        self.channel = channel
-        self.retry_after = retry_after
-        self.permanent = permanent
 
 
 @runtime_checkable

@@ -16,17 +16,17 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Alerts: the outbox, channels and delivery.", no_args_is_help=True)
 
-DEFAULT_CONFIG = Path("alerts.yaml")
-
 ConfigFile = Annotated[
-    Path,
-    typer.Option("--config", envvar="PHASED_ALERTS_CONFIG", help="The alerts YAML file."),
+    Path | None,
+    typer.Option("--config", help="The alerts YAML file (PHASED_ALERTS_CONFIG; alerts.yaml)."),
 ]
 
 
-def _load_config(path: Path, *, required: bool) -> AlertsConfig:
+def _load_config(path: Path | None, *, required: bool) -> AlertsConfig:
     from phased.alerts.config import load_alerts_config, parse_alerts_config
+    from phased.settings import get_settings
 
+    path = path or get_settings().alerts_config
     if not path.exists() and not required:
         return parse_alerts_config({})
     return load_alerts_config(path)
@@ -90,7 +90,7 @@ def list_alerts(
 @app.command("test")
 def send_test_alert(
     channel: Annotated[str, typer.Option("--channel", help="The channel name in the file.")],
-    config: ConfigFile = DEFAULT_CONFIG,
+    config: ConfigFile = None,
     message: Annotated[str | None, typer.Option("--message", help="Text to send.")] = None,
 ) -> None:
     """Send a test alert straight to one channel (even while ENABLE_ALERTS is off)."""
@@ -108,7 +108,7 @@ def send_test_alert(
 
 @app.command("deliver")
 def deliver(
-    config: ConfigFile = DEFAULT_CONFIG,
+    config: ConfigFile = None,
     db: Db = None,
     env: Env = None,
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then exit.")] = False,

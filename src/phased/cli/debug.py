@@ -1,7 +1,7 @@
 """``phased debug-last``: the most recent trace, redacted, under 2,000 characters.
 
 Gated by phased's own flag ``enable_debug_cmd`` (on in dev and staging, off in
-prod; ``PHASED_ENABLE_DEBUG_CMD`` overrides). With ``PHASED_SERVER`` set it
+prod; ``ENABLE_DEBUG_CMD`` overrides). With ``PHASED_SERVER`` set it
 asks the server (``GET /api/v1/debug/last``); otherwise it reads the local
 trace file that phased commands append to.
 """
@@ -15,9 +15,6 @@ import typer
 
 from phased.cli.common import Env, Json, env_of, print_json, settings
 from phased.errors import PermissionDeniedError, SourceError
-
-# Same as phased.obs.tracefile.DEFAULT_TRACE_FILE; not imported so `--help` stays fast.
-DEFAULT_TRACE_FILE = Path(".phased/traces.jsonl")
 
 
 def _from_server(server: str, token: str | None, user: str | None) -> str:
@@ -45,9 +42,9 @@ def debug_last(
     user: Annotated[str | None, typer.Option("--user", help="Only this user's traces.")] = None,
     env: Env = None,
     traces: Annotated[
-        Path,
-        typer.Option("--traces", envvar="PHASED_TRACE_FILE", help="The local trace file."),
-    ] = DEFAULT_TRACE_FILE,
+        Path | None,
+        typer.Option("--traces", help="The local trace file (PHASED_TRACE_FILE)."),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Show the most recent execution trace: steps with ✅/❌/⏳, timings, error, links."""
@@ -59,7 +56,7 @@ def debug_last(
     if not debug_cmd_enabled(environment):
         raise PermissionDeniedError(
             f"debug-last is off in environment {environment!r}; "
-            "set PHASED_ENABLE_DEBUG_CMD=true to allow it here",
+            "set ENABLE_DEBUG_CMD=true to allow it here",
             field="enable_debug_cmd",
         )
     current = settings()
@@ -70,7 +67,7 @@ def debug_last(
         else:
             typer.echo(text)
         return
-    store = load_traces(traces)
+    store = load_traces(traces or current.trace_file)
     if as_json:
         last = store.last(user)
         print_json(trace_to_dict(last) if last else None)
