@@ -24,7 +24,7 @@ from phased.server.auth import Permission
 from phased.server.ui.charts import Series, gate_series, render_svg
 from phased.server.ui.render import act, form_of, page
 from phased.server.ui.session import Session, SessionDep, state_of
-from phased.service import plan_rollouts
+from phased.service import members, plan_rollouts
 from phased.service.rollout_records import HistoryEntry, Rollout
 from phased.service.tokens import Role
 from phased.store.engine import Store
@@ -77,7 +77,8 @@ def _status(rollout: Rollout, index: int) -> str:
     }.get(phase, "current")
 
 
-def _stages(rollout: Rollout, session: Session) -> list[StageView]:
+def _stages(rollout: Rollout, session: Session, held: tuple[str, ...]) -> list[StageView]:
+    """The timeline; ``held`` are the roles the session's owner holds as a member."""
     state, plan = rollout.state, rollout.plan
     role = session.principal.role
     out = []
@@ -88,7 +89,14 @@ def _stages(rollout: Rollout, session: Session) -> list[StageView]:
         approved = tuple(a.actor for a in state.approvals if a.stage == stage.name)
         ticked = {c.item: c.actor for c in state.checks if c.stage == stage.name}
         runs = [r for r in state.runs if r.stage == stage.name]
-        may_approve = approval is not None and (role is Role.ADMIN or role.value in approval.roles)
+        # The API's checks, so a button is never offered only to be refused: the
+        # token's role (admin always), the member's roles, and four-eyes.
+        may_approve = (
+            approval is not None
+            and (role is Role.ADMIN or role.value in approval.roles)
+            and bool(set(approval.roles) & set(held))
+            and not (session.name in state.requesters and approval.count == 1)
+        )
         out.append(
             StageView(
                 index=i,
@@ -125,13 +133,18 @@ class RolloutPage:
     decision: Decision
     history: list[HistoryEntry]
     charts: list[tuple[Series, str]]
+    held: tuple[str, ...]
+    """The roles the viewer holds as a member (approvals need them)."""
 
 
-def _load(store: Store, flag: str) -> RolloutPage:
+def _load(store: Store, flag: str, viewer: str) -> RolloutPage:
     rollout, decision = plan_rollouts.preview(store, flag)
     history = plan_rollouts.rollout_history(store, flag, limit=HISTORY_READ)
     charts = [(s, str(render_svg(s))) for s in gate_series(history)]
-    return RolloutPage(rollout, decision, history, charts)
+    with store.read() as conn:
+        member = members.load_member(conn, viewer)
+    held = member.roles if member is not None else ()
+    return RolloutPage(rollout, decision, history, charts, held)
 
 
 @router.get("", include_in_schema=False)
@@ -148,7 +161,7 @@ async def rollout_list(request: Request, session: SessionDep) -> Response:
 @router.get("/{flag}", include_in_schema=False)
 async def rollout_detail(request: Request, session: SessionDep, flag: str) -> Response:
     """One rollout: timeline, what the engine would decide now, charts, history, controls."""
-    data = await run_in_threadpool(_load, state_of(request).store, flag)
+    data = await run_in_threadpool(_load, state_of(request).store, flag, session.name)
     rollout = data.rollout
     phase = rollout.state.phase
     return page(
@@ -158,7 +171,7 @@ async def rollout_detail(request: Request, session: SessionDep, flag: str) -> Re
         title=f"Rollout {flag}",
         nav="rollouts",
         r=rollout,
-        stages=_stages(rollout, session),
+        stages=_stages(rollout, session, data.held),
         decision=data.decision,
         history=list(reversed(data.history)),
         history_shown=HISTORY_LISTED,
