@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from phased.cli.common import Db, open_store, say
+
+
+class _Stderr:
+    """Whatever ``sys.stderr`` is at each write (it is swapped under test runners)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
 
 app = typer.Typer(help="The engine that advances and rolls back rollouts.", no_args_is_help=True)
 
@@ -32,9 +44,11 @@ def run(
 
     Example: phased engine run --interval 10s --alerts alerts.yaml
     """
+    from phased.cli.common import settings
     from phased.core.durations import parse_duration
     from phased.engine.loop import Engine, PassReport
     from phased.errors import ValidationError
+    from phased.obs.log import configure_logging
 
     try:
         seconds = parse_duration(interval).total_seconds()
@@ -42,6 +56,7 @@ def run(
         raise ValidationError(str(exc), field="interval") from None
     if seconds <= 0:
         raise ValidationError(f"must be positive (got {interval!r})", field="interval")
+    configure_logging(settings(), stream=_Stderr())  # JSON lines; stdout keeps the decisions
     with open_store(db) as store:
         deliver = None
         if alerts is not None:
