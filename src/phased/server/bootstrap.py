@@ -25,6 +25,7 @@ class Bootstrapped:
     admin_secret: str | None = None
     flags_loaded: int = 0
     plans_applied: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -41,7 +42,30 @@ def bootstrap(store: Store, examples: Path) -> Bootstrapped:
     return done
 
 
+def _load_members(store: Store, examples: Path, done: Bootstrapped) -> None:
+    # The example plans ask admins and PMs to approve stages; without people
+    # holding those roles they could never be applied.
+    path = examples / "members.yaml"
+    if not path.is_file():
+        return
+    from phased.core.source import parse_yaml
+    from phased.service import members as member_service
+
+    doc = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    people = doc.data.get("members", []) if isinstance(doc.data, dict) else []
+    for i, person in enumerate(people):
+        try:
+            first_admin = done.members[0] if done.members else ACTOR
+            member_service.add_member(
+                store, actor=first_admin, name=person["name"], roles=person["roles"]
+            )
+            done.members.append(person["name"])
+        except (PhasedError, KeyError, TypeError) as exc:
+            done.problems.append(f"{path.name}: members[{i}]: {exc}")
+
+
 def _load_examples(store: Store, examples: Path, done: Bootstrapped) -> None:
+    _load_members(store, examples, done)
     flags_file = examples / "flags.yaml"
     if flags_file.is_file():
         try:

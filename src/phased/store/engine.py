@@ -222,6 +222,11 @@ def _database_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the Alembic migrations up to ``revision`` (idempotent; safe to race)."""
+    import logging
+
+    # Alembic narrates every plugin and step at INFO (some while importing);
+    # a server's log should show that the store migrated, not how.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
 
     config = _alembic_config()
