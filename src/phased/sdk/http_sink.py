@@ -8,7 +8,8 @@ one at a time; a batch that fails for a reason that can pass (network, 408,
 server — which remembers the ids it accepted — never counts it twice. A full
 queue drops its oldest batch; dropped windows are counted
 (``stats.dropped_windows``), logged, and reported to the server with the next
-batch that gets through (header ``X-Phased-Dropped-Windows``). ``close()`` drains the queue, bounded by a timeout.
+batch that gets through (header ``X-Phased-Dropped-Windows``). ``close()``
+drains the queue, bounded by a timeout.
 
 After ``os.fork()`` the child starts with an empty queue (the parent's batches
 are the parent's to send), a new HTTP client and no thread until it writes.

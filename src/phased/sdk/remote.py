@@ -397,6 +397,8 @@ class RemoteSync:
     def _after_fork(self) -> None:
         running = self._thread is not None and not self._stop.is_set()
         self._abort_stream(shutdown=False)
+        if self._stop.is_set():  # a closed client: nothing to restart
+            return
         # Never touch the parent's client (its pool lock may be held by a thread
         # that does not exist here); build this process's own.
         self._http = resolve_http(self._http_option, after_fork=True)
