@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The main job: the control plane on http://127.0.0.1:8700 with the embedded
+# SQLite store (./phased.db), the engine running inside, and, on an empty
+# store, the examples loaded and demo traffic moving the quickstart rollout.
 run: $(STAMP)
-	$(BIN)/phased demo
+	PHASED_ENV=dev $(BIN)/phased serve --demo-traffic
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
