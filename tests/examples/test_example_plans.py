@@ -14,7 +14,8 @@ from phased.core.plans.render import render_markdown
 from phased.simulate import SimResult, parse_traffic, simulate
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-PLANS = sorted(p.stem for p in (EXAMPLES / "plans").glob("*.yaml"))
+SEED_PLANS = ["awf-phase7", "unified-pipeline", "ux-agent-canary", "valine-phase5"]
+PLANS = [*SEED_PLANS, "quickstart"]
 
 
 @cache
@@ -38,8 +39,9 @@ def run(name: str, traffic: str) -> SimResult:
 class TestExamplesAreComplete:
     """There is one plan per seed system, each refers to a flag of examples/flags.yaml."""
 
-    def test_the_four_plans(self) -> None:
-        assert PLANS == ["awf-phase7", "unified-pipeline", "ux-agent-canary", "valine-phase5"]
+    def test_the_plans(self) -> None:
+        found = sorted(p.stem for p in (EXAMPLES / "plans").glob("*.yaml"))
+        assert found == sorted(PLANS)
 
     @pytest.mark.parametrize("name", PLANS)
     def test_flag_and_segments_exist(self, name: str) -> None:
@@ -57,9 +59,11 @@ class TestExamplesAreComplete:
 class TestHealthy:
     """Healthy traffic walks every example plan to completion."""
 
-    @pytest.mark.parametrize("name", PLANS)
-    def test_completes(self, name: str) -> None:
-        result = run(name, "healthy")
+    @pytest.mark.parametrize(
+        ("name", "traffic"), [*((n, "healthy") for n in SEED_PLANS), ("quickstart", "quickstart")]
+    )
+    def test_completes(self, name: str, traffic: str) -> None:
+        result = run(name, traffic)
         assert result.outcome == "completed", result.events[-1].reason
         assert result.first("rollback") is None
         assert result.first("pause") is None
@@ -77,10 +81,11 @@ class TestRegressions:
             ("unified-pipeline", "beta"),
             ("ux-agent-canary", "admin-canary"),
             ("valine-phase5", "dev-alerts"),
+            ("quickstart", "canary-5"),
         ],
     )
     def test_error_regression_rolls_back(self, name: str, stage: str) -> None:
-        result = run(name, "error-regression")
+        result = run(name, "quickstart-regression" if name == "quickstart" else "error-regression")
         assert result.outcome == "rolled_back"
         rollback = result.first("rollback")
         assert rollback is not None
