@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from phased.service.base import Result
+from phased.service.diff import EntityChange
 from phased.store.audit import AuditEntry
 
 
@@ -45,6 +46,24 @@ class ChangePublic(BaseModel):
     key: str
     op: str = Field(description="create, update or delete")
     lines: list[str] = Field(description="The change for people, one line per field.")
+    before: dict[str, Any] | None = Field(
+        default=None, description="The entity as the flags file writes it, before (null: new)."
+    )
+    after: dict[str, Any] | None = Field(
+        default=None, description="The entity afterwards (null: deleted)."
+    )
+
+    @classmethod
+    def of(cls, change: EntityChange) -> ChangePublic:
+        """From the service layer's change."""
+        return cls(
+            kind=change.kind,
+            key=change.key,
+            op=change.op,
+            lines=change.lines(),
+            before=change.before,
+            after=change.after,
+        )
 
 
 class MutationPublic(BaseModel):
@@ -61,9 +80,6 @@ class MutationPublic(BaseModel):
         return cls(
             changed=result.changed,
             revision=result.revision,
-            changes=[
-                ChangePublic(kind=c.kind, key=c.key, op=c.op, lines=c.lines())
-                for c in result.changes
-            ],
+            changes=[ChangePublic.of(c) for c in result.changes],
             audit=[AuditEntryPublic.of(e) for e in result.entries],
         )

@@ -32,6 +32,7 @@ class FlagsFileApplied(BaseModel):
     """The diff and, unless it was a dry run, the audit entries written for it."""
 
     applied: bool
+    revision: int = Field(description="The store revision after the call.")
     lines: list[str] = Field(description="The diff for people, one change per line.")
     changes: list[ChangePublic]
     audit: list[AuditEntryPublic]
@@ -67,9 +68,8 @@ def apply(body: FlagsFileApply, store: StoreDep, who: FlagWriter) -> FlagsFileAp
     )
     return FlagsFileApplied(
         applied=outcome.applied,
+        revision=store.revision(),
         lines=outcome.lines(),
-        changes=[
-            ChangePublic(kind=c.kind, key=c.key, op=c.op, lines=c.lines()) for c in outcome.changes
-        ],
+        changes=[ChangePublic.of(c) for c in outcome.changes],
         audit=[AuditEntryPublic.of(e) for e in outcome.entries],
     )

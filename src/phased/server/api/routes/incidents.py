@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from phased.server.api.deps import Reader, Stopper, StoreDep
+from phased.server.api.routes.rollouts import DecisionPublic, RolloutPublic, decision_public
 from phased.service import incidents as service
+from phased.service import plan_rollouts
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -45,6 +47,10 @@ class IncidentOpened(BaseModel):
     incident: IncidentPublic
     decision: str | None = None
     reason: str | None = None
+    outcome: DecisionPublic | None = Field(
+        default=None, description="The whole decision (null when no rollout was going)."
+    )
+    rollout: RolloutPublic | None = Field(default=None, description="The rollout afterwards.")
 
 
 @router.get("", operation_id="list_incidents")
@@ -70,10 +76,15 @@ def open_incident(body: IncidentCreate, store: StoreDep, who: Stopper) -> Incide
         title=body.title,
         environment=body.environment,
     )
+    decision = opened.decision
     return IncidentOpened(
         incident=IncidentPublic.model_validate(opened.incident.to_dict()),
-        decision=opened.decision.kind.value if opened.decision else None,
-        reason=opened.decision.reason if opened.decision else None,
+        decision=decision.kind.value if decision else None,
+        reason=decision.reason if decision else None,
+        outcome=decision_public(decision) if decision else None,
+        rollout=(
+            RolloutPublic.of(plan_rollouts.get_rollout(store, body.flag)) if decision else None
+        ),
     )
 
 

@@ -17,6 +17,7 @@ class Health(BaseModel):
     revision: int = Field(description="The store revision this process has loaded.")
     leader: bool = Field(description="True while this process runs the engine.")
     database: str = Field(description="sqlite or postgresql")
+    environments: list[str] = Field(description="The environments every flag has a state in.")
 
 
 @router.get("/healthz", operation_id="health")
@@ -27,4 +28,5 @@ def health(state: StateDep) -> Health:
         revision=state.revision,
         leader=state.leader,
         database=state.store.dialect,
+        environments=list(state.store.environments),
     )

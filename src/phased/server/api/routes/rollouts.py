@@ -9,16 +9,21 @@ rollout cannot approve it alone.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from phased.core.decide import Decision
 from phased.errors import PermissionDeniedError
 from phased.server.api.deps import Approver, PlanRunner, Reader, Stopper, StoreDep
 from phased.server.api.schemas import AuditEntryPublic
 from phased.service import approvals, plan_rollouts, rollout_controls
 from phased.service.plan_rollouts import Applied
+from phased.service.rollout_records import Rollout
+from phased.service.rollout_report import build_report
 from phased.service.tokens import Role
 
 router = APIRouter(tags=["rollouts"])
@@ -43,6 +48,26 @@ class RolloutPublic(BaseModel):
     created_at: str | None = None
     updated_at: str | None = None
     ended_at: str | None = None
+    created_by: str = Field(default="", description="Who applied the plan.")
+    plan: dict[str, Any] = Field(
+        default_factory=dict, description="The applied plan, as validated (JSON form)."
+    )
+    state: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The engine's state: stage runs, approvals, checks, incidents.",
+    )
+
+    @classmethod
+    def of(cls, rollout: Rollout) -> RolloutPublic:
+        """From the service layer's rollout (plan and state included)."""
+        return cls.model_validate(
+            {
+                **rollout.to_dict(),
+                "created_by": rollout.created_by,
+                "plan": rollout.plan.model_dump(mode="json"),
+                "state": rollout.state.model_dump(mode="json"),
+            }
+        )
 
 
 class DecisionPublic(BaseModel):
@@ -53,6 +78,11 @@ class DecisionPublic(BaseModel):
     reason: str
     evaluations: list[dict[str, Any]] = Field(description="Each gate: value, threshold, verdict.")
     waiting_for: list[dict[str, Any]] = Field(description="Approvals and checklist items due.")
+    stage_index: int = Field(default=0, description="The stage in force after the decision.")
+    at: datetime | None = Field(default=None, description="When it was decided.")
+    dry_run: bool = False
+    rollback_to: str | None = Field(default=None, description="zero, disabled, previous_stage")
+    alerts: list[dict[str, Any]] = Field(default_factory=list, description="Alerts it asks for.")
 
 
 class RolloutStatus(BaseModel):
@@ -127,28 +157,23 @@ class ReasonRequest(BaseModel):
     environment: str | None = None
 
 
-def _decision(decision: Any) -> DecisionPublic:
-    return DecisionPublic(
-        kind=decision.kind.value,
-        stage=decision.stage,
-        reason=decision.reason,
-        evaluations=[e.model_dump(mode="json") for e in decision.evaluations],
-        waiting_for=[w.model_dump(mode="json") for w in decision.waiting_for],
-    )
+def decision_public(decision: Decision) -> DecisionPublic:
+    """The API form of a decision (everything but the next state)."""
+    return DecisionPublic.model_validate(decision.model_dump(mode="json", exclude={"state"}))
 
 
 def _applied(applied: Applied | None, store: Any, flag: str) -> AppliedPublic:
     if applied is None:
         rollout, decision = plan_rollouts.preview(store, flag)
         return AppliedPublic(
-            rollout=RolloutPublic.model_validate(rollout.to_dict()),
-            decision=_decision(decision),
+            rollout=RolloutPublic.of(rollout),
+            decision=decision_public(decision),
             changed=False,
             audit=[],
         )
     return AppliedPublic(
-        rollout=RolloutPublic.model_validate(applied.rollout.to_dict()),
-        decision=_decision(applied.decision),
+        rollout=RolloutPublic.of(applied.rollout),
+        decision=decision_public(applied.decision),
         audit=[AuditEntryPublic.of(e) for e in applied.entries],
     )
 
@@ -168,8 +193,7 @@ def list_rollouts(
 ) -> list[RolloutPublic]:
     """Rollouts, going ones and finished ones."""
     return [
-        RolloutPublic.model_validate(r.to_dict())
-        for r in plan_rollouts.list_rollouts(store, active_only=active_only)
+        RolloutPublic.of(r) for r in plan_rollouts.list_rollouts(store, active_only=active_only)
     ]
 
 
@@ -177,9 +201,7 @@ def list_rollouts(
 def rollout_status(flag: str, store: StoreDep, _who: Reader) -> RolloutStatus:
     """The flag's rollout and the engine's decision about it now (nothing is written)."""
     rollout, decision = plan_rollouts.preview(store, flag)
-    return RolloutStatus(
-        rollout=RolloutPublic.model_validate(rollout.to_dict()), decision=_decision(decision)
-    )
+    return RolloutStatus(rollout=RolloutPublic.of(rollout), decision=decision_public(decision))
 
 
 @router.get("/rollouts/{flag}/history", operation_id="rollout_history")
@@ -188,6 +210,17 @@ def rollout_history(
 ) -> list[dict[str, Any]]:
     """Recorded decisions about the rollout, newest first, with every gate evaluation."""
     return [e.to_dict() for e in plan_rollouts.rollout_history(store, flag, limit=limit)]
+
+
+@router.get(
+    "/rollouts/{flag}/report",
+    operation_id="rollout_report",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/markdown": {}}, "description": "The report (Markdown)."}},
+)
+def rollout_report(flag: str, store: StoreDep, _who: Reader) -> PlainTextResponse:
+    """The rollout as a document, Actual / Status filled from what was measured."""
+    return PlainTextResponse(build_report(store, flag), media_type="text/markdown")
 
 
 @router.post("/rollouts/{flag}/approve", operation_id="approve_stage")
@@ -211,7 +244,7 @@ def approve(flag: str, body: ApproveRequest, store: StoreDep, who: Approver) -> 
         store, actor=who.name, flag=flag, stage=body.stage, environment=body.environment
     )
     return RecordedPublic(
-        rollout=RolloutPublic.model_validate(recorded.rollout.to_dict()),
+        rollout=RolloutPublic.of(recorded.rollout),
         stage=recorded.stage,
         changed=recorded.changed,
         still_waiting=list(recorded.still_waiting),
@@ -230,7 +263,7 @@ def check(flag: str, body: CheckRequest, store: StoreDep, who: PlanRunner) -> Re
         environment=body.environment,
     )
     return RecordedPublic(
-        rollout=RolloutPublic.model_validate(recorded.rollout.to_dict()),
+        rollout=RolloutPublic.of(recorded.rollout),
         stage=recorded.stage,
         changed=recorded.changed,
         still_waiting=list(recorded.still_waiting),
