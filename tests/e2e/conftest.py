@@ -121,13 +121,16 @@ def seed_store(url: str) -> Seeded:
         wanted = parse_flagset(flags_file.read_text(encoding="utf-8"), str(flags_file))
         apply_service.apply(store, actor="alice", wanted=wanted, source="examples/flags.yaml")
         flag_service.create_flag(
-            store, actor="alice", key="new_checkout", description="One-page checkout"
+            store,
+            actor="alice",
+            key="checkout_v2",
+            description="One-page checkout (second attempt)",
         )
         flag_service.set_enabled(
-            store, actor="alice", key="new_checkout", environment="prod", enabled=True
+            store, actor="alice", key="checkout_v2", environment="prod", enabled=True
         )
         percent_service.set_rollout(
-            store, actor="alice", key="new_checkout", environment="prod", percent=10
+            store, actor="alice", key="checkout_v2", environment="prod", percent=10
         )
         for name in ("awf-phase7.yaml", "ux-agent-canary.yaml"):
             path = EXAMPLES / "plans" / name

@@ -25,10 +25,11 @@ from phased.service import flags as flag_service
 from phased.service import plan_rollouts
 
 from .conftest import Dashboard
+from .pngsmall import shrink
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-MAX_SHOT_HEIGHT = {"desktop": 1500, "phone": 2000}
+MAX_SHOT_HEIGHT = {"desktop": 1200, "phone": 1600}
 
 
 class Problems:
@@ -128,28 +129,54 @@ class TestAdminRaisesPercentage:
         page = open_page()
         log_in(page, dashboard.people.admin)
         assert page.get_by_test_id("who").inner_text() == "alice"
-        page.click("a.flag-key:has-text('new_checkout')")
-        page.wait_for_url("**/ui/flags/new_checkout")
+        page.click("a.flag-key:has-text('checkout_v2')")
+        page.wait_for_url("**/ui/flags/checkout_v2")
         assert page.get_by_test_id("rollout-prod").inner_text() == "10 %"
 
         page.fill("#pct-prod", "25")
         page.get_by_test_id("set-rollout-prod").click()
         dialog = page.locator("#confirm-dialog")
         dialog.wait_for(state="visible")
-        assert "new_checkout in prod to 25 %" in dialog.inner_text()
+        assert "checkout_v2 in prod to 25 %" in dialog.inner_text()
         dialog.locator("button[value=cancel]").click()
         dialog.wait_for(state="hidden")
-        state = flag_service.get_flag(dashboard.store, "new_checkout").flag.state("prod")
+        state = flag_service.get_flag(dashboard.store, "checkout_v2").flag.state("prod")
         assert state.rollout == 10
 
         page.get_by_test_id("set-rollout-prod").click()
-        confirm(page, "new_checkout in prod to 25 %")
+        confirm(page, "checkout_v2 in prod to 25 %")
         assert "now rolls out to 25 %" in page.get_by_test_id("flash").inner_text()
         assert page.get_by_test_id("rollout-prod").inner_text() == "25 %"
-        state = flag_service.get_flag(dashboard.store, "new_checkout").flag.state("prod")
+        state = flag_service.get_flag(dashboard.store, "checkout_v2").flag.state("prod")
         assert state.rollout == 25
-        entry = audit_service.recent(dashboard.store, limit=1, entity="flag:new_checkout")[0]
+        entry = audit_service.recent(dashboard.store, limit=1, entity="flag:checkout_v2")[0]
         assert (entry.actor, entry.action) == ("alice", "rollout.set")
+
+
+class TestAdminSwitchesAndPins:
+    """The kill switch and a new override each ask first, then take effect."""
+
+    def test_toggle_and_override(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.admin, "/ui/flags/checkout_v2")
+        assert page.get_by_test_id("state-dev").inner_text() == "off · kill switch"
+        page.get_by_test_id("toggle-dev").click()
+        confirm(page, "Turn ON checkout_v2 in dev?")
+        assert page.get_by_test_id("state-dev").inner_text() == "on"
+
+        card = page.locator("#env-staging")
+        card.locator("summary:has-text('Add an override')").click()
+        card.locator("select[name=target]").select_option("session")
+        card.locator("input[name=value]").fill("s-77")
+        card.locator("input[name=expires]").fill("2h")
+        card.locator("button:has-text('Add override')").click()
+        confirm(page, "Pin checkout_v2 to on for session s-77 in staging?")
+        assert "s-77" in page.locator("#env-staging .pins").inner_text()
+        flag = flag_service.get_flag(dashboard.store, "checkout_v2").flag
+        assert flag.state("dev").enabled
+        assert [(o.attribute, o.value) for o in flag.state("staging").overrides] == [
+            ("session", "s-77")
+        ]
 
 
 class TestPmApprovesStage:
@@ -191,6 +218,10 @@ class TestViewer:
         page.goto("/ui/flags/awf_bundle")
         assert page.locator("main form[method=post]").count() == 0
         assert page.get_by_test_id("rollout-prod").is_visible()
+        page.goto("/ui/alerts")
+        failed = page.locator("li.alert[data-status=failed]")
+        assert "Connection refused" in failed.first.inner_text()
+        assert page.locator("li.alert[data-status=delivered]").count() >= 1
 
 
 PAGES = [
@@ -204,11 +235,18 @@ PAGES = [
 ]
 
 
-def _shoot(page: Any, path: Path, kind: str) -> None:
-    height = page.evaluate("document.documentElement.scrollHeight")
-    width = page.viewport_size["width"]
-    clip = {"x": 0, "y": 0, "width": width, "height": min(height, MAX_SHOT_HEIGHT[kind])}
-    page.screenshot(path=str(path), full_page=True, clip=clip)
+def _shoot(page: Any, path: Path, kind: str, *, whole: bool = True) -> None:
+    """The page (its top part, when long) as a PNG; palette PNGs when refreshing the docs."""
+    if whole:
+        height = page.evaluate("document.documentElement.scrollHeight")
+        width = page.viewport_size["width"]
+        clip = {"x": 0, "y": 0, "width": width, "height": min(height, MAX_SHOT_HEIGHT[kind])}
+        png = page.screenshot(full_page=True, clip=clip)
+    else:
+        png = page.screenshot()
+    if os.environ.get("PHASED_SCREENSHOTS"):
+        png = shrink(page.context.browser, png)
+    path.write_bytes(png)
 
 
 class TestEveryPage:
@@ -230,8 +268,15 @@ class TestEveryPage:
             )
             assert overflow <= 0, f"{path} is {overflow}px wider than the {kind} screen"
             _shoot(page, shots / f"{name}-{kind}.png", kind)
-        page.goto("/ui/flags/new_checkout")
+            if name == "rollout" and kind == "desktop":
+                png = page.locator(".charts").screenshot()
+                (shots / "charts-desktop.png").write_bytes(
+                    shrink(page.context.browser, png)
+                    if os.environ.get("PHASED_SCREENSHOTS")
+                    else png
+                )
+        page.goto("/ui/flags/checkout_v2")
         page.locator("[data-testid=toggle-prod]").click()
         page.locator("#confirm-dialog").wait_for(state="visible")
-        page.screenshot(path=str(shots / f"confirm-{kind}.png"))
+        _shoot(page, shots / f"confirm-{kind}.png", kind, whole=False)
         page.locator("#confirm-dialog button[value=cancel]").click()
