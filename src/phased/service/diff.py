@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from phased.core.flags import Flag, FlagSet, Segment
+from phased.core.flags import Flag, FlagSet, FlagState, Segment
 
 Kind = Literal["flag", "segment"]
 Op = Literal["create", "update", "delete"]
@@ -89,7 +89,12 @@ def _env_state(doc: dict[str, Any] | None, env: str) -> dict[str, Any] | None:
         return None
     envs = doc.get("environments") or {}
     state = envs.get(env)
-    return None if state is None else dict(state)
+    # Documents leave defaults out; an audit entry spells them, so that a
+    # change reads "rollout 0 -> 25", not "(unset) -> 25".
+    return None if state is None else {**_STATE_DEFAULTS, **state}
+
+
+_STATE_DEFAULTS: dict[str, Any] = FlagState().model_dump(mode="json")
 
 
 def _show(value: Any) -> str:
