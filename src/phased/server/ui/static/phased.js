@@ -51,6 +51,22 @@
     dialog.showModal();
   });
 
+  // "Refresh every 10 s" on a running rollout: remembered per browser, and
+  // skipped while someone is typing or a confirmation is open.
+  var auto = document.querySelector("[data-autorefresh]");
+  if (auto) {
+    auto.checked = window.localStorage.getItem("phased-autorefresh") === "on";
+    auto.addEventListener("change", function () {
+      window.localStorage.setItem("phased-autorefresh", auto.checked ? "on" : "off");
+    });
+    window.setInterval(function () {
+      var busy = dialog.open || (document.activeElement && document.activeElement.form);
+      if (auto.checked && !busy) {
+        window.location.reload();
+      }
+    }, 10000);
+  }
+
   // A page restored from the back/forward cache must ask again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll('form[data-confirm] input[name="confirm"]').forEach(function (input) {
