@@ -17,6 +17,12 @@ Run = Callable[..., Result]
 REPO = Path(__file__).parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _trace_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command records a trace: keep the trace file out of the working tree."""
+    monkeypatch.setenv("PHASED_TRACE_FILE", str(tmp_path / "traces.jsonl"))
+
+
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A SQLite store URL in a clean working directory with no PHASED_* set."""

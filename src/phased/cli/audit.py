@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from phased.cli.common import Db, Json, console, open_store, print_json
+from phased.cli.common import Db, Json, console, open_store, print_json, service
 
 app = typer.Typer(
     help="The audit trail: recent changes, verification, export.", no_args_is_help=True
@@ -53,7 +53,7 @@ def recent(
     """
     from rich.table import Table
 
-    from phased.service import audit
+    audit = service("audit")
     from phased.service.times import parse_time
 
     with open_store(db) as store:
@@ -129,7 +129,8 @@ def verify(db: Db = None, json_out: Json = False) -> None:
     Example: phased audit verify
     """
     from phased.errors import AuditChainError
-    from phased.service import audit
+
+    audit = service("audit")
 
     with open_store(db) as store:
         report = audit.verify(store)
@@ -166,7 +167,7 @@ def export(
     """
     import sys
 
-    from phased.service import audit
+    audit = service("audit")
     from phased.service.times import parse_time
 
     with open_store(db) as store:

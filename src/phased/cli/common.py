@@ -7,13 +7,16 @@ functions so that ``phased --help`` starts fast.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from phased.server.remote import Remote
     from phased.settings import Settings
     from phased.store.engine import Store
 
@@ -56,19 +59,82 @@ def settings() -> Settings:
 
 
 def open_store(db: str | None) -> Store:
-    """The store named by ``--db``, PHASED_DATABASE_URL or the default (migrated)."""
+    """The store named by ``--db``, PHASED_DATABASE_URL or the default (migrated).
+
+    With PHASED_SERVER set this is the server instead (a
+    :class:`~phased.server.remote_services.RemoteStore`, which :func:`service`
+    modules accept in its place); ``--db`` is then refused as ambiguous.
+    """
     from phased.store.engine import open_store as _open
 
+    found = remote()
+    if found is not None:
+        if db is not None:
+            usage_error(
+                f"--db {db} and PHASED_SERVER {found.server} both name where to work; "
+                "unset PHASED_SERVER to use the database, or drop --db"
+            )
+        from phased.server.remote_services import RemoteStore
+
+        # Duck-typed: the service() twins take it where the real modules take a Store.
+        return cast("Store", RemoteStore(found))
     conf = settings()
     return _open(db or conf.database_url, environments=conf.environments)
 
 
+@cache
+def remote() -> Remote | None:
+    """The server named by PHASED_SERVER + PHASED_TOKEN, or None to use the database."""
+    from phased.server.remote import from_settings
+
+    return from_settings()
+
+
+def service(name: str) -> ModuleType:
+    """``phased.service.<name>``, or its remote twin when PHASED_SERVER is set.
+
+    Both expose the same functions returning the same objects, so a command
+    prints the same output against the database and against a server.
+    """
+    import importlib
+
+    from phased.cli.tracing import traced
+
+    package = "phased.server.remote_services" if remote() is not None else "phased.service"
+    module: ModuleType = traced(importlib.import_module(f"{package}.{name}"), name)
+    return module
+
+
 def actor_of(actor: str | None) -> str:
-    """``--actor`` or PHASED_ACTOR; a usage error (exit 2) when neither is given."""
+    """``--actor`` or PHASED_ACTOR; a usage error (exit 2) when neither is given.
+
+    Against a server the actor is the token's owner: a given actor must be that
+    name (anything else is refused, so nobody believes a change was made in
+    another name), and none is needed.
+    """
     name = actor or settings().actor
-    if not name or not name.strip():
+    from phased.cli.tracing import note_actor
+
+    found = remote()
+    if found is not None:
+        name = _token_owner(found, name)
+    elif not name or not name.strip():
         usage_error("missing option '--actor' (or set PHASED_ACTOR): who makes this change?")
+    note_actor(name)
     return name
+
+
+def _token_owner(server: Remote, claimed: str | None) -> str:
+    from phased.errors import ValidationError
+
+    owner = str(server.request("GET", "/tokens/me")["name"])
+    if claimed and claimed.strip() and claimed.strip() != owner:
+        raise ValidationError(
+            f"over PHASED_SERVER the actor is the token's owner {owner!r}, not {claimed!r}; "
+            "drop --actor (and PHASED_ACTOR) or use that person's token",
+            field="actor",
+        )
+    return owner
 
 
 def usage_error(message: str) -> NoReturn:

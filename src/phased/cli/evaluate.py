@@ -6,7 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from phased.cli.common import Db, Env, Json, env_of, open_store, print_json, say, show_value
+from phased.cli.common import (
+    Db,
+    Env,
+    Json,
+    env_of,
+    open_store,
+    print_json,
+    say,
+    service,
+    show_value,
+)
 
 
 def parse_context(items: list[str]) -> dict[str, Any]:
@@ -47,7 +57,8 @@ def eval_command(
     import time
 
     from phased.core.evaluate import CompiledFlagSet
-    from phased.service import flags
+
+    flags = service("flags")
     from phased.service.base import require_flag
 
     where = env_of(env)

@@ -20,6 +20,7 @@ from phased.cli.common import (
     open_store,
     print_json,
     say,
+    service,
     show_value,
 )
 
@@ -75,7 +76,7 @@ def create(
 
     Example: phased flag create awf_bundle --env-var AWF_BUNDLE_ON --actor admin
     """
-    from phased.service import flags
+    flags = service("flags")
 
     who = actor_of(actor)
     with open_store(db) as store:
@@ -104,7 +105,7 @@ def list_(env: EnvFilter = None, db: Db = None, json_out: Json = False) -> None:
 
     Example: phased flag list --json
     """
-    from phased.service import flags
+    flags = service("flags")
 
     with open_store(db) as store:
         rows = flags.list_flags(store)
@@ -143,7 +144,7 @@ def show(key: Key, db: Db = None, json_out: Json = False) -> None:
     """
     from rich.table import Table
 
-    from phased.service import flags
+    flags = service("flags")
 
     with open_store(db) as store:
         stored = flags.get_flag(store, key)
@@ -196,7 +197,7 @@ def _switch(
     enabled: bool,
     expect: int | None,
 ) -> None:
-    from phased.service import flags
+    flags = service("flags")
 
     who, where = actor_of(actor), env_of(env)
     with open_store(db) as store:
@@ -254,7 +255,7 @@ def set_default(
 
     Example: phased flag set-default enable_debug_cmd on --env dev --actor admin
     """
-    from phased.service import flags
+    flags = service("flags")
 
     who, where = actor_of(actor), env_of(env)
     with open_store(db) as store:
@@ -277,7 +278,7 @@ def delete(
 
     Example: phased flag delete old_checkout --actor admin
     """
-    from phased.service import flags
+    flags = service("flags")
 
     who = actor_of(actor)
     with open_store(db) as store:

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from phased.cli.common import Actor, Db, EnvFilter, Json, actor_of, console, open_store, print_json
+from phased.cli.common import (
+    Actor,
+    Db,
+    EnvFilter,
+    Json,
+    actor_of,
+    console,
+    open_store,
+    print_json,
+    service,
+)
 
 app = typer.Typer(
     help="The flags file: export the store, apply a file (GitOps).", no_args_is_help=True
@@ -27,7 +37,8 @@ def export(
     Example: phased flags export > flags.yaml
     """
     from phased.core.flagfile import dump_flagset
-    from phased.service import flags
+
+    flags = service("flags")
 
     with open_store(db) as store:
         if env is not None:
@@ -64,7 +75,8 @@ def apply_(
     """
     from phased.core.flagfile import parse_flagset
     from phased.errors import ValidationError
-    from phased.service import apply
+
+    apply = service("apply")
 
     if not file.is_file():
         raise ValidationError(f"no such file {str(file)!r}", field="file")

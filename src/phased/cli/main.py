@@ -41,15 +41,29 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 def fail(message: str, code: int = 1) -> None:
     """Print ``error: message`` as one line on stderr and exit."""
+    from phased.cli.tracing import refused
+
     line = " ".join(str(message).split())
+    refused(line)
     typer.echo(f"error: {line}", err=True)
     raise typer.Exit(code)
 
 
 class PhasedGroup(TyperGroup):
-    """The root group: turns refusals into one stderr line and exit code 1."""
+    """The root group: records each command's trace; refusals become one stderr line, exit 1."""
 
     def invoke(self, ctx: Any) -> Any:
+        from phased.cli import tracing
+        from phased.cli.common import remote
+
+        remote.cache_clear()  # settings are read per invocation (tests run many in one process)
+        name = tracing.command_name(self, ctx)
+        if name is None:
+            return self._run(ctx)
+        with tracing.command(name, tracing.claimed_actor(ctx)):
+            return self._run(ctx)
+
+    def _run(self, ctx: Any) -> Any:
         from phased.errors import PhasedError
 
         try:

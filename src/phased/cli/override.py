@@ -19,6 +19,7 @@ from phased.cli.common import (
     open_store,
     print_json,
     say,
+    service,
     show_value,
 )
 
@@ -72,7 +73,8 @@ def set_(
     Example: phased override set awf_bundle --user user-123 --enable --env prod --actor admin
     """
     from phased.errors import ValidationError
-    from phased.service import overrides
+
+    overrides = service("overrides")
 
     chosen = [v for v in ("on" if enable else None, "off" if disable else None, variant) if v]
     if len(chosen) != 1:
@@ -113,7 +115,7 @@ def list_(
     """
     from rich.table import Table
 
-    from phased.service import overrides
+    overrides = service("overrides")
 
     with open_store(db) as store:
         if env is not None:
@@ -152,7 +154,7 @@ def clear(
 
     Example: phased override clear awf_bundle --session session-456 --env prod --actor admin
     """
-    from phased.service import overrides
+    overrides = service("overrides")
 
     who, where = actor_of(actor), env_of(env)
     label = _label(user, session, attr)
@@ -174,7 +176,7 @@ def clear_all(
 
     Example: phased override clear-all --env prod --actor admin
     """
-    from phased.service import overrides
+    overrides = service("overrides")
 
     who, where = actor_of(actor), env_of(env)
     with open_store(db) as store:

@@ -16,6 +16,7 @@ from phased.cli.common import (
     env_of,
     open_store,
     say,
+    service,
 )
 
 app = typer.Typer(
@@ -39,7 +40,7 @@ def set_(
 
     Example: phased rollout set awf_bundle --percent 25 --env prod --actor admin
     """
-    from phased.service import rollouts
+    rollouts = service("rollouts")
 
     who, where = actor_of(actor), env_of(env)
     with open_store(db) as store:

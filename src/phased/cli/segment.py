@@ -17,6 +17,7 @@ from phased.cli.common import (
     open_store,
     print_json,
     say,
+    service,
 )
 
 app = typer.Typer(help="Segments: named audiences that flag rules refer to.", no_args_is_help=True)
@@ -49,7 +50,7 @@ def create(
 
     Example: phased segment create staff --where 'role in [admin, pm]' --actor admin
     """
-    from phased.service import segments
+    segments = service("segments")
 
     who = actor_of(actor)
     with open_store(db) as store:
@@ -67,7 +68,7 @@ def list_(db: Db = None, json_out: Json = False) -> None:
     """
     from rich.table import Table
 
-    from phased.service import segments
+    segments = service("segments")
 
     with open_store(db) as store:
         rows = segments.list_segments(store)
@@ -89,7 +90,7 @@ def show(name: Name, db: Db = None, json_out: Json = False) -> None:
 
     Example: phased segment show staff
     """
-    from phased.service import segments
+    segments = service("segments")
 
     with open_store(db) as store:
         segment, used = segments.get_segment(store, name)
@@ -111,7 +112,7 @@ def delete(
 
     Example: phased segment delete staff --actor admin
     """
-    from phased.service import segments
+    segments = service("segments")
 
     who = actor_of(actor)
     with open_store(db) as store:

@@ -78,8 +78,19 @@ class Remote:
             PhasedError: the server refused (same class as locally), or cannot be reached.
         """
         clean = {k: v for k, v in (params or {}).items() if v is not None}
+        response = self._send(method, f"/api/v1{path}", json=json, params=clean)
+        if raw:
+            return response.text
+        return response.json() if response.content else None
+
+    def health(self) -> dict[str, Any]:
+        """``GET /healthz``: status, revision, leader, database, environments."""
+        data: dict[str, Any] = self._send("GET", "/healthz").json()
+        return data
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._client.request(method, f"/api/v1{path}", json=json, params=clean)
+            response = self._client.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise ConfigurationError(
                 f"cannot reach the phased server at {self.server} ({type(exc).__name__}: {exc}); "
@@ -88,9 +99,7 @@ class Remote:
             ) from None
         if response.status_code >= 400:
             raise error_from(response)
-        if raw:
-            return response.text
-        return response.json() if response.content else None
+        return response
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -1,0 +1,41 @@
+"""Remote twin of :mod:`phased.service.apply` (see the package docs)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from phased.server.remote_services import RemoteStore, change_of, entry_of
+from phased.service.apply import ApplyOutcome
+
+if TYPE_CHECKING:
+    from phased.core.flags import FlagSet
+
+__all__ = ["ApplyOutcome", "apply"]
+
+
+def apply(
+    store: RemoteStore,
+    *,
+    actor: str | None,
+    wanted: FlagSet,
+    environment: str | None = None,
+    source: str | None = None,
+    dry_run: bool = False,
+) -> ApplyOutcome:
+    """Make the server's flags match ``wanted`` (sent as a flags file) in one transaction."""
+    from phased.core.flagfile import dump_flagset
+
+    del actor
+    body = {
+        "text": dump_flagset(wanted),
+        "environment": environment,
+        "source": source,
+        "dry_run": dry_run,
+    }
+    data = store.request("POST", "/flags-file/apply", json=body)
+    store.seen_revision = int(data["revision"])
+    return ApplyOutcome(
+        changes=tuple(change_of(c) for c in data["changes"]),
+        applied=bool(data["applied"]),
+        entries=tuple(entry_of(e) for e in data["audit"]),
+    )
