@@ -123,26 +123,23 @@ def seed_store(url: str) -> Seeded:
         flag_service.create_flag(
             store,
             actor="alice",
-            key="checkout_v2",
+            key="one_page_checkout",
             description="One-page checkout (second attempt)",
         )
         flag_service.set_enabled(
-            store, actor="alice", key="checkout_v2", environment="prod", enabled=True
+            store, actor="alice", key="one_page_checkout", environment="prod", enabled=True
         )
         percent_service.set_rollout(
-            store, actor="alice", key="checkout_v2", environment="prod", percent=10
+            store, actor="alice", key="one_page_checkout", environment="prod", percent=10
         )
         for name in ("awf-phase7.yaml", "ux-agent-canary.yaml"):
             path = EXAMPLES / "plans" / name
             plan_rollouts.apply_plan(
                 store, actor="alice", text=path.read_text(encoding="utf-8"), path=f"plans/{name}"
             )
-        approvals.check(
-            store,
-            actor="pat",
-            flag="awf_bundle",
-            item="golden tests pass (npm run awf:golden:test)",
-        )
+        awf = plan_rollouts.get_rollout(store, "awf_bundle")
+        for item in awf.plan.stages[0].checklist:  # the first stage starts; later ones wait
+            approvals.check(store, actor="pat", flag="awf_bundle", item=item)
         engine = Engine(store, clock=clock)
         for step in range(54):  # four and a half days, one pass every two hours
             clock.advance(timedelta(hours=2))

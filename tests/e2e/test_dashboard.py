@@ -129,27 +129,27 @@ class TestAdminRaisesPercentage:
         page = open_page()
         log_in(page, dashboard.people.admin)
         assert page.get_by_test_id("who").inner_text() == "alice"
-        page.click("a.flag-key:has-text('checkout_v2')")
-        page.wait_for_url("**/ui/flags/checkout_v2")
+        page.click("a.flag-key:has-text('one_page_checkout')")
+        page.wait_for_url("**/ui/flags/one_page_checkout")
         assert page.get_by_test_id("rollout-prod").inner_text() == "10 %"
 
         page.fill("#pct-prod", "25")
         page.get_by_test_id("set-rollout-prod").click()
         dialog = page.locator("#confirm-dialog")
         dialog.wait_for(state="visible")
-        assert "checkout_v2 in prod to 25 %" in dialog.inner_text()
+        assert "one_page_checkout in prod to 25 %" in dialog.inner_text()
         dialog.locator("button[value=cancel]").click()
         dialog.wait_for(state="hidden")
-        state = flag_service.get_flag(dashboard.store, "checkout_v2").flag.state("prod")
+        state = flag_service.get_flag(dashboard.store, "one_page_checkout").flag.state("prod")
         assert state.rollout == 10
 
         page.get_by_test_id("set-rollout-prod").click()
-        confirm(page, "checkout_v2 in prod to 25 %")
+        confirm(page, "one_page_checkout in prod to 25 %")
         assert "now rolls out to 25 %" in page.get_by_test_id("flash").inner_text()
         assert page.get_by_test_id("rollout-prod").inner_text() == "25 %"
-        state = flag_service.get_flag(dashboard.store, "checkout_v2").flag.state("prod")
+        state = flag_service.get_flag(dashboard.store, "one_page_checkout").flag.state("prod")
         assert state.rollout == 25
-        entry = audit_service.recent(dashboard.store, limit=1, entity="flag:checkout_v2")[0]
+        entry = audit_service.recent(dashboard.store, limit=1, entity="flag:one_page_checkout")[0]
         assert (entry.actor, entry.action) == ("alice", "rollout.set")
 
 
@@ -158,10 +158,10 @@ class TestAdminSwitchesAndPins:
 
     def test_toggle_and_override(self, open_page: PageFactory, dashboard: Dashboard) -> None:
         page = open_page()
-        log_in(page, dashboard.people.admin, "/ui/flags/checkout_v2")
+        log_in(page, dashboard.people.admin, "/ui/flags/one_page_checkout")
         assert page.get_by_test_id("state-dev").inner_text() == "off · kill switch"
         page.get_by_test_id("toggle-dev").click()
-        confirm(page, "Turn ON checkout_v2 in dev?")
+        confirm(page, "Turn ON one_page_checkout in dev?")
         assert page.get_by_test_id("state-dev").inner_text() == "on"
 
         card = page.locator("#env-staging")
@@ -170,9 +170,9 @@ class TestAdminSwitchesAndPins:
         card.locator("input[name=value]").fill("s-77")
         card.locator("input[name=expires]").fill("2h")
         card.locator("button:has-text('Add override')").click()
-        confirm(page, "Pin checkout_v2 to on for session s-77 in staging?")
+        confirm(page, "Pin one_page_checkout to on for session s-77 in staging?")
         assert "s-77" in page.locator("#env-staging .pins").inner_text()
-        flag = flag_service.get_flag(dashboard.store, "checkout_v2").flag
+        flag = flag_service.get_flag(dashboard.store, "one_page_checkout").flag
         assert flag.state("dev").enabled
         assert [(o.attribute, o.value) for o in flag.state("staging").overrides] == [
             ("session", "s-77")
@@ -188,12 +188,13 @@ class TestPmApprovesStage:
         page.click("a.flag-key:has-text('ux_updates')")
         page.wait_for_url("**/ui/rollouts/ux_updates")
         assert page.get_by_test_id("force-advance").count() == 0  # admins only
-        page.get_by_test_id("approve-infrastructure").click()
-        confirm(page, "Approve stage infrastructure of ux_updates as pat?")
-        assert "Approved stage infrastructure" in page.get_by_test_id("flash").inner_text()
-        assert page.get_by_test_id("approve-infrastructure").count() == 0
+        stage = plan_rollouts.get_rollout(dashboard.store, "ux_updates").plan.stages[0].name
+        page.get_by_test_id(f"approve-{stage}").click()
+        confirm(page, f"Approve stage {stage} of ux_updates as pat?")
+        assert f"Approved stage {stage}" in page.get_by_test_id("flash").inner_text()
+        assert page.get_by_test_id(f"approve-{stage}").count() == 0
         rollout = plan_rollouts.get_rollout(dashboard.store, "ux_updates")
-        assert [(a.stage, a.actor) for a in rollout.state.approvals] == [("infrastructure", "pat")]
+        assert [(a.stage, a.actor) for a in rollout.state.approvals] == [(stage, "pat")]
 
         page.click("nav a:has-text('Audit')")
         page.fill("input[name=action]", "rollout.")
@@ -275,7 +276,7 @@ class TestEveryPage:
                     if os.environ.get("PHASED_SCREENSHOTS")
                     else png
                 )
-        page.goto("/ui/flags/checkout_v2")
+        page.goto("/ui/flags/one_page_checkout")
         page.locator("[data-testid=toggle-prod]").click()
         page.locator("#confirm-dialog").wait_for(state="visible")
         _shoot(page, shots / f"confirm-{kind}.png", kind, whole=False)
