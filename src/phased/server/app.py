@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from phased import __version__
-from phased.server import errors, ui, watcher
+from phased.server import errors, tracing, ui, watcher
 from phased.server.api.deps import StateDep
 from phased.server.api.routes import (
     audit,
@@ -106,6 +106,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         unsubscribe = events.subscribe(metrics.on_audit)
+        unsubscribe_tracing = events.subscribe(tracing.on_audit)
         await run_in_threadpool(watcher.refresh, state)
         task = asyncio.create_task(watcher.watch(state, config.revision_poll_seconds))
         if background is not None:
@@ -117,6 +118,7 @@ def create_app(
                 await background.stop()
             await watcher.stop(task)
             unsubscribe()
+            unsubscribe_tracing()
             if owned:
                 the_store.close()
 
@@ -149,6 +151,8 @@ def create_app(
     _document_errors_as_json(app)
     app.add_middleware(SdkFastPath, state=state)
     app.add_middleware(SecurityHeaders, metrics=metrics)
+    # Outermost: trace ids, the log context and the access log cover everything below.
+    app.add_middleware(tracing.RequestTracing, internal_error=errors.internal_error)
     return app
 
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from phased.errors import PhasedError, RateLimitedError
 from phased.obs.log import get_logger
+from phased.server import tracing
 
 log = get_logger("phased.server")
 
@@ -95,6 +96,7 @@ async def _phased_error(_: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     if exc.http_status >= 500:
         log.error("request_failed", code=exc.code, message=str(exc))
+    tracing.record_error(f"{exc.code}: {exc}")
     return error_response(exc.http_status, exc.code, str(exc), exc.field, **headers)
 
 
@@ -115,6 +117,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     text = f"{field}: {message}" if field else message
     if len(errors) > 1:
         text += f" (and {len(errors) - 1} more)"
+    tracing.fail_step("validate", text)
     return error_response(422, "invalid", text, field)
 
 
@@ -128,9 +131,14 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, None, **headers)
 
 
+def internal_error(_exc: BaseException | None = None) -> JSONResponse:
+    """The 500 answer to a bug: nothing about it leaves the process but the trace id."""
+    return error_response(500, "internal", "internal error; the server log has the details")
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", error=type(exc).__name__)
-    return error_response(500, "internal", "internal error; the server log has the details")
+    return internal_error(exc)
 
 
 def install(app: FastAPI) -> None:

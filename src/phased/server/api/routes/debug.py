@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
+from phased.errors import PermissionDeniedError
 from phased.obs.debug_last import render_debug_last
-from phased.server.api.deps import Admin
+from phased.selfflags import debug_cmd_enabled
+from phased.server.api.deps import Admin, StateDep
 
 router = APIRouter(prefix="/debug", tags=["debug"])
 
@@ -19,7 +21,19 @@ router = APIRouter(prefix="/debug", tags=["debug"])
 )
 def debug_last(
     _who: Admin,
+    state: StateDep,
     user: str | None = Query(default=None, description="The last trace of this user."),
 ) -> PlainTextResponse:
-    """The most recent execution trace of this server process, rendered for people (admin)."""
+    """The most recent execution trace of this server process, rendered for people (admin).
+
+    Every API mutation and engine decision leaves one. Off (403) where phased's
+    own flag `enable_debug_cmd` is off: in prod unless `ENABLE_DEBUG_CMD=true`.
+    """
+    environment = state.settings.env
+    if not debug_cmd_enabled(environment):
+        raise PermissionDeniedError(
+            f"debug-last is off in environment {environment!r}; "
+            "set ENABLE_DEBUG_CMD=true on the server to allow it here",
+            field="enable_debug_cmd",
+        )
     return PlainTextResponse(render_debug_last(user))

@@ -11,10 +11,11 @@ from phased.core.evaluate import CompiledFlagSet
 from phased.core.flags import Flag
 from phased.server.api.deps import FlagWriter, Reader, StateDep, StoreDep
 from phased.server.api.schemas import MutationPublic
+from phased.server.tracing import TracedRoute
 from phased.service import flags as service
 from phased.service import rollouts as rollout_service
 
-router = APIRouter(prefix="/flags", tags=["flags"])
+router = APIRouter(prefix="/flags", tags=["flags"], route_class=TracedRoute)
 
 
 class FlagPublic(Flag):

@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from phased.core.flagfile import dump_flagset, parse_flagset
 from phased.server.api.deps import FlagWriter, Reader, StoreDep
 from phased.server.api.schemas import AuditEntryPublic, ChangePublic
+from phased.server.tracing import TracedRoute
 from phased.service import apply as service
 from phased.service.flags import load_flagset
 
-router = APIRouter(prefix="/flags-file", tags=["flags file"])
+router = APIRouter(prefix="/flags-file", tags=["flags file"], route_class=TracedRoute)
 
 
 class FlagsFileApply(BaseModel):

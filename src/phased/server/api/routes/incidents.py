@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from phased.server.api.deps import Reader, Stopper, StoreDep
 from phased.server.api.routes.rollouts import DecisionPublic, RolloutPublic, decision_public
+from phased.server.tracing import TracedRoute
 from phased.service import incidents as service
 from phased.service import plan_rollouts
 
-router = APIRouter(prefix="/incidents", tags=["incidents"])
+router = APIRouter(prefix="/incidents", tags=["incidents"], route_class=TracedRoute)
 
 
 class IncidentPublic(BaseModel):

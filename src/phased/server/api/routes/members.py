@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from phased.server.api.deps import Admin, Reader, StoreDep
+from phased.server.tracing import TracedRoute
 from phased.service import members as service
 
-router = APIRouter(prefix="/members", tags=["members"])
+router = APIRouter(prefix="/members", tags=["members"], route_class=TracedRoute)
 
 
 class MemberPublic(BaseModel):

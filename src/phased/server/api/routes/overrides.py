@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from phased.server.api.deps import FlagWriter, Reader, StoreDep
 from phased.server.api.schemas import MutationPublic
+from phased.server.tracing import TracedRoute
 from phased.service import overrides as service
 
-router = APIRouter(tags=["overrides"])
+router = APIRouter(tags=["overrides"], route_class=TracedRoute)
 
 
 class OverridePublic(BaseModel):

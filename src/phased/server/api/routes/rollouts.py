@@ -20,13 +20,14 @@ from phased.core.decide import Decision
 from phased.errors import PermissionDeniedError
 from phased.server.api.deps import Approver, PlanRunner, Reader, Stopper, StoreDep
 from phased.server.api.schemas import AuditEntryPublic
+from phased.server.tracing import TracedRoute
 from phased.service import approvals, plan_rollouts, rollout_controls
 from phased.service.plan_rollouts import Applied
 from phased.service.rollout_records import Rollout
 from phased.service.rollout_report import build_report
 from phased.service.tokens import Role
 
-router = APIRouter(tags=["rollouts"])
+router = APIRouter(tags=["rollouts"], route_class=TracedRoute)
 
 
 class RolloutPublic(BaseModel):

@@ -8,9 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from phased.core.flags import Segment
 from phased.server.api.deps import FlagWriter, Reader, StoreDep
 from phased.server.api.schemas import MutationPublic
+from phased.server.tracing import TracedRoute
 from phased.service import segments as service
 
-router = APIRouter(prefix="/segments", tags=["segments"])
+router = APIRouter(prefix="/segments", tags=["segments"], route_class=TracedRoute)
 
 
 class SegmentPublic(Segment):

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from phased.server.api.deps import Admin, CurrentToken, StoreDep
+from phased.server.tracing import TracedRoute
 from phased.service import tokens as service
 from phased.service.tokens import Role
 from phased.store.tokens import TokenRow
 
-router = APIRouter(prefix="/tokens", tags=["tokens"])
+router = APIRouter(prefix="/tokens", tags=["tokens"], route_class=TracedRoute)
 
 
 class TokenPublic(BaseModel):
