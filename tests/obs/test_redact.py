@@ -156,3 +156,33 @@ class TestNeverLeaks:
     def test_shape_preserved(self, value: object) -> None:
         redacted = redact_secrets(value)
         assert type(redacted) is type(value)
+
+
+class TestPhasedTokensAndQueryStrings:
+    """phased's own tokens and secret-named query parameters are masked inside any text."""
+
+    def test_phased_token_in_prose(self) -> None:
+        secret = "phd_pGNfghNlh5aHcjO9AlhhHR1GtvZUw9rVE1iOTlDUTvA"
+        assert redact_text(f"login with {secret} failed") == "login with ***UTvA failed"
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "GET /api/v1/flags?token=abcdefgh1234",
+            "https://h/x?a=1&access_token=abcdefgh1234#top",
+            "https://h/x?API_KEY=abcdefgh1234&b=2",
+            "/cb;password=abcdefgh1234",
+        ],
+    )
+    def test_secret_query_parameter(self, url: str) -> None:
+        redacted = redact_text(url)
+        assert "abcdefgh" not in redacted
+        assert "***1234" in redacted
+
+    def test_flag_keys_stay_readable(self) -> None:
+        assert redact_text("/api/v1/flags?key=checkout&flag_key=new-ui") == (
+            "/api/v1/flags?key=checkout&flag_key=new-ui"
+        )
+        assert redact_text("the phd_ prefix marks phased tokens") == (
+            "the phd_ prefix marks phased tokens"
+        )

@@ -12,7 +12,9 @@ Two layers, both applied by :func:`redact_secrets`:
   appear, even under innocent keys or inside a log message: ``Bearer …``,
   GitHub tokens (``ghp_``/``gho_``/``ghs_``/``ghu_``/``ghr_``/``github_pat_``),
   AWS access key ids (``AKIA…``), ``sk-…`` API keys, Slack ``xox…`` tokens,
-  passwords inside URLs and the token part of Discord and Slack webhook URLs.
+  passwords inside URLs and the token part of Discord and Slack webhook URLs,
+  phased's own API tokens (``phd_…``), and query parameters named like a
+  secret (``?token=…``, ``&api_key=…``; not plain ``key``, which names flags).
 (``Bearer``/``Basic`` need 8+ characters after them, so prose stays readable.)
 
 Containers are walked recursively (dicts, lists, tuples, sets); the shape and
@@ -91,6 +93,15 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\b(sk-[A-Za-z0-9_\-]{16,})"), 1),
     (re.compile(r"\b(sk_(?:live|test)_[A-Za-z0-9]{10,})"), 1),
     (re.compile(r"\b(xox[abposr]-[A-Za-z0-9\-]{10,})"), 1),
+    (re.compile(r"\b(phd_[A-Za-z0-9_\-]{12,})"), 1),
+    (
+        re.compile(
+            r"[?&;][A-Za-z0-9_.\-]*(?:token|secret|password|passwd|api_?key|authorization)"
+            r"[A-Za-z0-9_.\-]*=([^&;#\s\"']+)",
+            re.IGNORECASE,
+        ),
+        1,
+    ),
 )
 
 
