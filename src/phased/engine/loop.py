@@ -11,21 +11,29 @@ the others; an alert that cannot be delivered never stops the loop.
 
 Dry run (``Engine(dry_run=True)``) records every decision and alert it would
 make in the rollout history and acts on none of them.
+
+Every decision is recorded as an execution trace (``engine decide <flag>``:
+read rollouts, read metrics, decide, apply, with the rollout and the decision
+in the details) in the process trace store, so ``debug-last --user engine``
+shows it, and its log lines carry that trace's id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from phased.core.decide import Decision, decide
-from phased.core.gates import Verdict
+from phased.core.gates import Observations, Verdict
 from phased.core.plans.model import Mode
 from phased.engine.clock import Clock
 from phased.errors import ConflictError
 from phased.obs.log import get_logger
+from phased.obs.traces import ExecutionTrace, TraceStore, trace
 from phased.service import outcomes
 from phased.service import rollout_records as records
 from phased.service.plan_rollouts import ENGINE_ACTOR, HISTORY_HEARTBEAT, apply_decision
@@ -34,6 +42,12 @@ from phased.slo import Breach, SloMonitor, get_slo_monitor
 from phased.store.engine import Store
 
 log = get_logger("phased.engine")
+
+
+def _log(level: str, event: str, **fields: object) -> None:
+    # A broken log stream must never stop a decision from being applied.
+    with contextlib.suppress(Exception):
+        getattr(log, level)(event, **fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +102,7 @@ class Engine:
         deliver: one alert-delivery pass (e.g. ``AlertWorker.run_once``), run after
             each reconcile pass; its failures are logged, never fatal.
         heartbeat: a hold whose verdicts did not change is recorded this often.
+        traces: where each decision's trace is kept (default: the process-wide store).
     """
 
     def __init__(
@@ -100,6 +115,7 @@ class Engine:
         slo: SloMonitor | None = None,
         deliver: Callable[[], object] | None = None,
         heartbeat: timedelta = HISTORY_HEARTBEAT,
+        traces: TraceStore | None = None,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or _StoreClock(store)
@@ -108,63 +124,97 @@ class Engine:
         self.slo = slo
         self.deliver = deliver
         self.heartbeat = heartbeat
+        self.traces = traces
         self._verdicts: dict[tuple[int, str, str], Verdict] = {}
 
     def run_once(self) -> PassReport:
         """Decide about every going rollout once and hand each decision on."""
         report = PassReport()
         now = self.clock.now()
+        started = time.perf_counter()
         with self.store.read() as conn:
             going = records.all_rollouts(conn, active_only=True)
-            work = [(r, outcomes.observations(conn, r.flag, r.state.runs, now)) for r in going]
-        for rollout, metrics in work:
-            plan = rollout.plan
-            if self.dry_run and plan.mode is not Mode.DRY_RUN:
-                plan = plan.model_copy(update={"mode": Mode.DRY_RUN})
+            read_ms = (time.perf_counter() - started) * 1000.0
+            work = []
+            for r in going:
+                t0 = time.perf_counter()
+                metrics = outcomes.observations(conn, r.flag, r.state.runs, now)
+                work.append((r, metrics, (time.perf_counter() - t0) * 1000.0))
+        for rollout, metrics, metrics_ms in work:
             try:
-                decision = decide(plan, rollout.state, metrics, now)
-                applied = apply_decision(
-                    self.store,
-                    rollout.id,
-                    rollout.version,
-                    decision,
-                    actor=self.actor,
-                    record_only=self.dry_run,
-                    heartbeat=self.heartbeat,
-                )
+                with trace(
+                    f"engine decide {rollout.flag}", user=self.actor, store=self.traces
+                ) as tr:
+                    reads = tr.step("read rollouts", going=len(going))
+                    reads.duration_ms = read_ms
+                    measured = tr.step(
+                        "read metrics",
+                        flag=rollout.flag,
+                        rollout=rollout.id,
+                        stage=rollout.stage.name,
+                        stages_measured=len(metrics.earlier) + (metrics.current is not None),
+                    )
+                    measured.duration_ms = metrics_ms
+                    outcome = self._decide(rollout, metrics, now, tr)
             except ConflictError as exc:
-                report.outcomes.append(
-                    Outcome(rollout.flag, rollout.id, "skipped", str(exc), skipped=str(exc))
-                )
-                continue
+                outcome = Outcome(rollout.flag, rollout.id, "skipped", str(exc), skipped=str(exc))
             except Exception as exc:  # one broken rollout must not stop the others
                 message = f"rollout of {rollout.flag} (#{rollout.id}): {type(exc).__name__}: {exc}"
-                log.error("engine_decision_failed", error=message)
+                _log("error", "engine_decision_failed", error=message)
                 report.errors.append(message)
                 continue
-            acted = applied.acted and not self.dry_run and not decision.dry_run
-            report.outcomes.append(
-                Outcome(
-                    rollout.flag,
-                    rollout.id,
-                    decision.kind.value,
-                    decision.reason,
-                    acted=acted,
-                    dry_run=decision.dry_run,
-                )
-            )
-            if decision.kind.value != "hold":
-                log.info(
-                    "engine_decision",
-                    flag=rollout.flag,
-                    decision=decision.kind.value,
-                    stage=decision.stage,
-                    reason=decision.reason,
-                    dry_run=decision.dry_run,
-                )
-            self._report_breaches(rollout, decision)
+            report.outcomes.append(outcome)
         self._deliver(report)
         return report
+
+    def _decide(
+        self, rollout: Rollout, metrics: Observations, now: datetime, tr: ExecutionTrace
+    ) -> Outcome:
+        plan = rollout.plan
+        if self.dry_run and plan.mode is not Mode.DRY_RUN:
+            plan = plan.model_copy(update={"mode": Mode.DRY_RUN})
+        with tr.step("decide") as deciding:
+            decision = decide(plan, rollout.state, metrics, now)
+            deciding.details.update(
+                decision=decision.kind.value, stage=decision.stage, reason=decision.reason
+            )
+        with tr.step("apply", dry_run=self.dry_run or decision.dry_run) as applying:
+            applied = apply_decision(
+                self.store,
+                rollout.id,
+                rollout.version,
+                decision,
+                actor=self.actor,
+                record_only=self.dry_run,
+                heartbeat=self.heartbeat,
+            )
+            applying.details.update(
+                phase=applied.rollout.state.phase.value,
+                alerts_queued=applied.alerts_sent,
+                audit_entries=len(applied.entries),
+            )
+        acted = applied.acted and not self.dry_run and not decision.dry_run
+        # Holds come every pass; they are worth a line only when debugging.
+        _log(
+            "debug" if decision.kind.value == "hold" else "info",
+            "engine_decision",
+            flag=rollout.flag,
+            rollout=rollout.id,
+            decision=decision.kind.value,
+            stage=decision.stage,
+            reason=decision.reason,
+            dry_run=decision.dry_run,
+            alerts_queued=applied.alerts_sent,
+        )
+        self._report_breaches(rollout, decision)
+        return Outcome(
+            rollout.flag,
+            rollout.id,
+            decision.kind.value,
+            decision.reason,
+            acted=acted,
+            dry_run=decision.dry_run,
+        )
 
     def _report_breaches(self, rollout: Rollout, decision: Decision) -> None:
         # Only transitions into a breach: a gate failing for an hour is one breach, not 360.
@@ -193,7 +243,7 @@ class Engine:
                     )
                 )
             except Exception as exc:  # a hook's failure is the hook's problem
-                log.error("slo_report_failed", error=f"{type(exc).__name__}: {exc}")
+                _log("error", "slo_report_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _deliver(self, report: PassReport) -> None:
         if self.deliver is None:
@@ -202,7 +252,7 @@ class Engine:
             self.deliver()
         except Exception as exc:  # delivery failing must never stop the engine
             message = f"alert delivery failed: {type(exc).__name__}: {exc}"
-            log.error("engine_alert_delivery_failed", error=message)
+            _log("error", "engine_alert_delivery_failed", error=message)
             report.errors.append(message)
 
     def run(
@@ -223,7 +273,7 @@ class Engine:
             try:
                 report = self.run_once()
             except Exception as exc:
-                log.error("engine_pass_failed", error=f"{type(exc).__name__}: {exc}")
+                _log("error", "engine_pass_failed", error=f"{type(exc).__name__}: {exc}")
                 report = PassReport(errors=[f"{type(exc).__name__}: {exc}"])
             passes += 1
             if on_pass is not None:
