@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from phased.errors import AuthenticationError, PermissionDeniedError
+from phased.server import tracing
 from phased.server.auth import Permission, Principal
 from phased.server.state import ServerState
 
@@ -140,10 +141,14 @@ def current_session(request: Request) -> Session:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise LoginRequiredError(here(request))
-    try:
-        principal = authenticate(request, secret)
-    except (AuthenticationError, PermissionDeniedError) as exc:
-        raise LoginRequiredError(here(request), exc.message) from None
+    # Binds the owner as the request's user in the log context, as the API's
+    # dependencies do (the access log line then names who looked or changed).
+    with tracing.authenticate(request.scope, mutation=False) as auth:
+        try:
+            principal = authenticate(request, secret)
+        except (AuthenticationError, PermissionDeniedError) as exc:
+            raise LoginRequiredError(here(request), exc.message) from None
+        auth.identify(principal)
     return Session(principal, secret)
 
 
