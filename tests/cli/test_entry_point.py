@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from phased.core.flagfile import parse_flagset
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "flags.yaml"
+_EXAMPLE = parse_flagset(EXAMPLE.read_text("utf-8"))
+EXAMPLE_ENTITIES = len(_EXAMPLE.flags) + len(_EXAMPLE.segments)
 
 
 def _phased() -> str:
@@ -80,7 +84,7 @@ class TestEntryPoint:
         assert done.returncode == 0, done.stderr
         verify = _run("audit", "verify", cwd=tmp_path)
         assert verify.returncode == 0
-        assert "audit chain ok: 11 entries" in verify.stdout
+        assert f"audit chain ok: {EXAMPLE_ENTITIES + 1} entries" in verify.stdout
 
     def test_version_and_help(self, tmp_path: Path) -> None:
         version = _run("--version", cwd=tmp_path)
