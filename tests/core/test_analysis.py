@@ -149,6 +149,30 @@ class TestRateFalseRollbacks:
         # Ville's inequality: at most alpha in expectation; allow two binomial sd of slack.
         assert flagged <= runs * alpha + 2 * math.sqrt(runs * alpha)
 
+    @pytest.mark.parametrize("base_rate", [0.001, 0.01, 0.1])
+    def test_valid_for_any_base_rate_and_share(self, base_rate: float) -> None:
+        # The label test never uses the base rate: whatever it is, and whatever the share,
+        # a healthy candidate checked every minute is flagged in at most alpha of rollouts.
+        # The share of each minute's 200 requests is random, as with real traffic.
+        rng = random.Random(int(base_rate * 1e6))
+        runs, alpha, minutes = 120, 0.1, 40
+        for share in (0.05, 0.25, 0.5):
+            flagged = 0
+            for _ in range(runs):
+                ce = cn = ke = kn = 0
+                for _ in range(minutes):
+                    n_cand = binomial(rng, 200, share)
+                    cn += n_cand
+                    kn += 200 - n_cand
+                    ce += binomial(rng, n_cand, base_rate)
+                    ke += binomial(rng, 200 - n_cand, base_rate)
+                    if compare_rate("error_rate", ce, cn, ke, kn, alpha=alpha).harmful:
+                        flagged += 1
+                        break
+            # Ville: at most alpha in expectation; one binomial sd above it is slack enough
+            # for a test whose overshoot keeps it well below alpha (about 0.7 alpha here).
+            assert flagged <= runs * alpha + math.sqrt(runs * alpha * (1 - alpha)), (share, flagged)
+
     def test_a_5x_error_rate_is_flagged(self) -> None:
         rng = random.Random(7)
         minutes = [first_flag_rate(rng, minutes=60, cand_p=0.05, alpha=0.0025) for _ in range(20)]
@@ -243,9 +267,20 @@ class TestCompareMetric:
 class TestSplitBudget:
     """The false-rollback budget is split across compared metrics and sums to the budget."""
 
-    def test_default_split_is_even(self) -> None:
+    def test_default_split_gives_rates_three_shares(self) -> None:
         alphas = split_budget(DEFAULT_FALSE_ROLLBACK_RATE, ["error_rate", "latency_p95_ms"])
-        assert alphas == {"error_rate": 0.0025, "latency_p95_ms": 0.0025}
+        assert alphas == pytest.approx({"error_rate": 0.00375, "latency_p95_ms": 0.00125})
+
+    def test_test_keys_weigh_what_their_metric_weighs(self) -> None:
+        keys = ["error_rate|None|None", "latency_p95_ms|None|10.0", "cost_usd|>|5.0"]
+        alphas = split_budget(0.005, keys)
+        assert alphas == pytest.approx(
+            {
+                "error_rate|None|None": 0.003,
+                "latency_p95_ms|None|10.0": 0.001,
+                "cost_usd|>|5.0": 0.001,
+            }
+        )
 
     @given(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1), st.floats(1e-4, 0.5))
     def test_shares_sum_to_the_budget(self, metrics: list[str], budget: float) -> None:

@@ -23,8 +23,19 @@ them over ``rho``. Ville's inequality then bounds the chance that the mixture
 event, every minute or at random, and stays valid.
 
 The mixture is a fixed grid of ratios with fixed weights (``RATE_PRIOR``, and
-``LATENCY_PRIOR`` in ``latency``), tuned so the regressions of the benchmark
-are found quickly; changing it changes the speed, never the validity.
+``LATENCY_PRIOR`` in ``latency``), chosen for the regressions worth a rollback;
+changing it changes the speed, never the validity.
+
+Why conditional, and not an unconditional two-sample test on the 2x2 table
+(Turner, Ly & Grünwald, "Generic e-variables for exact sequential k-sample
+tests", 2024): against the composite null "both arms share one unknown rate",
+the best growth any e-process can reach at an alternative is the KL divergence
+to the nearest null (its reverse information projection). For Poisson-like
+counts that nearest null is the pooled rate, and the divergence equals the
+growth of this label test exactly: conditioning discards only the total event
+count, which says nothing about the ratio when the base rate is free. An
+unconditional test reaches the same growth only if it is told the base rate,
+so it must mix or estimate over base rates too, and pays for it.
 
 Several kinds of events (latency bands) can be tested at once: each kind has
 its own label probability, the likelihood ratio is the product over kinds,
@@ -42,16 +53,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Error-like rates: ratio multipliers above rho0 and their prior weights (sum to 1).
-# Most weight sits on doubling and on a 4x jump, so a doubled error rate and a 5x
-# error rate are both found nearly as fast as by a test that knew the ratio; the
-# small weights on 1.1-1.5 keep the test consistent: any increase of more than
-# about 5 % is found eventually, given enough traffic.
+# The weight sits on a 2.5x and a 5x regression: between them they cover doubled to
+# tenfold error rates at little cost each (the growth of the 2.5x component under a true
+# 2x, or of 5x under 4x or 8x, is within 4-13 % of the exact ratio's), and a 5x jump
+# — the regression that must be caught in minutes — pays only ln(1/0.68) = 0.39 nats
+# for not being known in advance. The small weights on 1.25 and 1.5 keep the test
+# consistent: any increase of more than about 12 % is found eventually, given traffic.
 RATE_PRIOR: tuple[tuple[tuple[float, ...], float], ...] = (
-    ((1.1,), 0.03),
-    ((1.25,), 0.03),
-    ((1.5,), 0.03),
-    ((2.0,), 0.455),
-    ((4.0,), 0.455),
+    ((1.25,), 0.01),
+    ((1.5,), 0.01),
+    ((2.5,), 0.30),
+    ((5.0,), 0.68),
 )
 
 

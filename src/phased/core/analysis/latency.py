@@ -10,14 +10,15 @@ for estimating it: the line is a symmetric function of all the data, so under
 "both arms alike" it favours neither arm, and no confidence margin for the
 control's quantile is needed.
 
-The tail above the line is cut into three bands at the pooled quantiles
-``q``, ``1 - (1-q)/5`` and ``1 - (1-q)/50`` (p95, p99, p99.9 for ``q = 0.95``)
-and each band is its own kind of event: a regression of the tail shows most
-clearly far out (when the p95 doubles with the median unchanged, about 15 %
-of the candidate's requests cross the p95 line instead of 5 %, but 2.5 % cross
-the p99.9 line instead of 0.1 %), so telling the bands apart finds it about
+The tail above the line is cut into four bands at the pooled quantiles
+``q``, ``1 - (1-q)/5``, ``1 - (1-q)/50`` and ``1 - (1-q)/500`` (p95, p99,
+p99.9, p99.99 for ``q = 0.95``) and each band is its own kind of event: a
+regression of the tail shows most clearly far out (when the p95 doubles with
+the median unchanged, about 15 % of the candidate's requests cross the p95
+line instead of 5 %, 2.5 % cross the p99.9 line instead of 0.1 %, and 0.9 %
+the p99.99 line instead of 0.01 %), so telling the bands apart finds it about
 half again as fast as one exceedance count. The alternatives are tails heavier
-by ``a`` in the first band and by ``a·b``, ``a·b²`` further out
+by ``a`` in the first band and by ``a·b``, ``a·b²``, ``a·b³`` further out
 (``LATENCY_PRIOR``). What is tested, precisely: "in no band above the pooled
 ``q``-quantile does the candidate have more than its share of requests";
 a candidate that is faster, or only changed below the line, is never flagged.
@@ -48,21 +49,22 @@ from phased.errors import ValidationError
 
 _LOG_GAMMA = math.log(1.01 / 0.99)
 
-# (ratio in each band, weight): tails heavier by a, a·b, a·b² for a in {1.5, 3}, b in {2, 4},
-# plus small weights on uniformly mildly heavier tails, so that any slow-down of the tail
-# is found eventually, given enough traffic.
+# (ratio in each band, weight): tails heavier by a, a·b, a·b², a·b³ for a in {1.5, 2.5} and
+# b in {2, 3, 4} — a wider and a narrower tail for each size of regression — plus small
+# weights on uniformly mildly heavier tails, so that any slow-down of the tail is found
+# eventually, given enough traffic.
 LATENCY_PRIOR: tuple[tuple[tuple[float, ...], float], ...] = (
-    ((1.1, 1.1, 1.1), 0.03),
-    ((1.25, 1.25, 1.25), 0.03),
-    ((1.5, 1.5, 1.5), 0.03),
-    *(((a, a * b, a * b * b), 0.2275) for a in (1.5, 3.0) for b in (2.0, 4.0)),
+    ((1.1,) * 4, 0.02),
+    ((1.25,) * 4, 0.02),
+    ((1.5,) * 4, 0.02),
+    *(((a, a * b, a * b**2, a * b**3), 0.94 / 6) for a in (1.5, 2.5) for b in (2.0, 3.0, 4.0)),
 )
 
 
-def band_levels(quantile: float) -> tuple[float, float, float]:
-    """The pooled quantiles that start the three tail bands: 0.95, 0.99, 0.999 for 0.95."""
+def band_levels(quantile: float) -> tuple[float, float, float, float]:
+    """The pooled quantiles that start the tail bands: 0.95, 0.99, 0.999, 0.9999 for 0.95."""
     tail = 1.0 - quantile
-    return quantile, 1.0 - tail / 5.0, 1.0 - tail / 50.0
+    return quantile, 1.0 - tail / 5.0, 1.0 - tail / 50.0, 1.0 - tail / 500.0
 
 
 class HasLatency(Protocol):
