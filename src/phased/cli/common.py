@@ -7,7 +7,6 @@ functions so that ``phased --help`` starts fast.
 from __future__ import annotations
 
 import json
-from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
@@ -82,12 +81,23 @@ def open_store(db: str | None) -> Store:
     return _open(db or conf.database_url, environments=conf.environments)
 
 
-@cache
+_remote: dict[str, Remote | None] = {}
+
+
 def remote() -> Remote | None:
     """The server named by PHASED_SERVER + PHASED_TOKEN, or None to use the database."""
-    from phased.server.remote import from_settings
+    if "current" not in _remote:
+        from phased.server.remote import from_settings
 
-    return from_settings()
+        _remote["current"] = from_settings()
+    return _remote["current"]
+
+
+def forget_remote() -> None:
+    """Close the server connection (the root command calls this around each invocation)."""
+    found = _remote.pop("current", None)
+    if found is not None:
+        found.close()
 
 
 def service(name: str) -> ModuleType:

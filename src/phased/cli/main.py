@@ -54,14 +54,17 @@ class PhasedGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         from phased.cli import tracing
-        from phased.cli.common import remote
+        from phased.cli.common import forget_remote
 
-        remote.cache_clear()  # settings are read per invocation (tests run many in one process)
-        name = tracing.command_name(self, ctx)
-        if name is None:
-            return self._run(ctx)
-        with tracing.command(name, tracing.claimed_actor(ctx)):
-            return self._run(ctx)
+        forget_remote()  # settings are read per invocation (tests run many in one process)
+        try:
+            name = tracing.command_name(self, ctx)
+            if name is None:
+                return self._run(ctx)
+            with tracing.command(name, tracing.claimed_actor(ctx)):
+                return self._run(ctx)
+        finally:
+            forget_remote()
 
     def _run(self, ctx: Any) -> Any:
         from phased.errors import PhasedError

@@ -1,0 +1,267 @@
+"""The CLI against a real server (PHASED_SERVER + PHASED_TOKEN): the same commands, the same output.
+
+Every command runs twice through the root command (in-process, for speed;
+``TestEntryPoint`` goes through the installed ``phased`` script): once on a
+local SQLite store, once against a uvicorn server on 127.0.0.1 whose store
+has the same history. Both stores start with one admin token named ``root``
+(so audit ids and revisions line up), and every local change is made
+``--actor root``, the remote token's owner. Timestamps and hashes (which
+hash the timestamps) are masked before comparing; everything else must match.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import structlog
+from typer.testing import CliRunner
+
+from phased.cli.main import app
+from phased.obs import configure_logging
+from phased.service import tokens
+from phased.store.engine import open_store
+from server.conftest import RunningServer, free_port, server, start_server
+
+__all__ = ["server", "start_server"]  # fixtures used here
+
+PHASED = str(Path(sys.executable).with_name("phased"))
+REPO = Path(__file__).parents[2]
+PLAN = REPO / "examples" / "plans" / "quickstart.yaml"
+TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?( UTC)?")
+SHORT_TS = re.compile(r"\b\d{2}-\d{2} \d{2}:\d{2}:\d{2}\b")
+HASH = re.compile(r"\b[0-9a-f]{16,64}\b")
+
+
+def mask(text: str) -> str:
+    """The text with times and hashes replaced by placeholders."""
+    return HASH.sub("<hash>", SHORT_TS.sub("<ts>", TS.sub("<ts>", text)))
+
+
+@dataclass
+class Twins:
+    """Runs a command locally and against the server and returns both results."""
+
+    server: RunningServer
+    local_db: str
+    cwd: Path
+
+    def run(self, *args: str, remote: bool, env: dict[str, str] | None = None) -> Ran:
+        """One invocation of the root command, locally or against the server."""
+        base: dict[str, str | None] = {
+            "COLUMNS": "200",
+            "PHASED_TRACE_FILE": str(self.cwd / "traces.jsonl"),
+            "PHASED_SERVER": None,
+            "PHASED_TOKEN": None,
+            "PHASED_ACTOR": None,
+            "PHASED_DATABASE_URL": None,
+        }
+        if remote:
+            base |= {"PHASED_SERVER": self.server.url, "PHASED_TOKEN": self.server.admin_secret}
+        else:
+            base |= {"PHASED_DATABASE_URL": self.local_db, "PHASED_ACTOR": "root"}
+        done = CliRunner().invoke(app, list(args), env={**base, **(env or {})})
+        if done.exception is not None and not isinstance(done.exception, SystemExit):
+            raise done.exception
+        return Ran(done.exit_code, done.stdout, done.stderr)
+
+    def same(self, *args: str) -> Ran:
+        """Run both ways; assert equal exit code, stdout and stderr (masked); the remote result."""
+        local = self.run(*args, remote=False)
+        remote = self.run(*args, remote=True)
+        assert remote.code == local.code, (args, local, remote)
+        assert mask(remote.out) == mask(local.out), args
+        assert mask(remote.err) == mask(local.err), args
+        return remote
+
+
+@dataclass
+class Ran:
+    """One finished command."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def twins(
+    server: RunningServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Twins]:
+    """A server and a local store with the same history (one admin token, ``root``)."""
+    monkeypatch.chdir(tmp_path)
+    # The server shares this process: its request log must not land in the CLI's stdout.
+    saved = structlog.get_config()
+    configure_logging(stream=io.StringIO(), json=True, level="warn")
+    url = f"sqlite:///{tmp_path / 'local.db'}"
+    with open_store(url, environments=("dev", "staging", "prod")) as store:
+        tokens.create_token(store, actor="test-setup", name="root", role="admin")
+    yield Twins(server, url, tmp_path)
+    structlog.configure(**saved)
+
+
+class TestSameOutput:
+    """Flags, rollouts, overrides, segments, eval, the flags file and the audit read the same."""
+
+    def test_flag_lifecycle(self, twins: Twins) -> None:
+        out = twins.same("flag", "create", "awf", "--description", "bundle", "--owner", "web")
+        assert "created flag awf, off in dev, staging, prod" in out.out
+        assert "--actor root" in out.out
+        twins.same("flag", "enable", "awf", "--env", "prod")
+        twins.same("rollout", "set", "awf", "--percent", "25", "--env", "prod")
+        out = twins.same("rollout", "set", "awf", "--percent", "25", "--env", "prod")
+        assert "already so, nothing written" in out.out
+        twins.same("flag", "set-default", "awf", "on", "--env", "dev")
+        twins.same("segment", "create", "staff", "--where", "role in [admin, pm]")
+        twins.same("override", "set", "awf", "--user", "u1", "--enable", "--env", "prod")
+        twins.same("flag", "create", "old", "--variants", "a=50,b=50")
+        for listing in (
+            ("flag", "list"),
+            ("flag", "list", "--json"),
+            ("flag", "show", "awf"),
+            ("flag", "show", "awf", "--json"),
+            ("segment", "list"),
+            ("segment", "show", "staff", "--json"),
+            ("override", "list"),
+            ("override", "list", "awf", "--env", "prod", "--json"),
+            ("eval", "awf", "--env", "prod", "--ctx", "user=u1", "--json"),
+            ("eval", "awf", "--env", "prod", "--ctx", "user=u2"),
+            ("audit", "recent", "--json"),
+            ("audit", "recent", "--action", "flag.", "-n", "3"),
+            ("audit", "verify", "--json"),
+            ("flags", "export"),
+            ("flags", "export", "--env", "prod"),
+        ):
+            twins.same(*listing)
+        twins.same("override", "clear", "awf", "--user", "u1", "--env", "prod")
+        twins.same("flag", "delete", "old")
+        exported = twins.run("flags", "export", remote=True).out
+        (twins.cwd / "flags.yaml").write_text(exported.replace("bundle", "the bundle"))
+        twins.same("flags", "apply", "flags.yaml", "--dry-run")
+        out = twins.same("flags", "apply", "flags.yaml", "--json")
+        assert json.loads(out.out)["applied"] is True
+        twins.same("audit", "export")
+
+    def test_refusals_are_the_same_line(self, twins: Twins) -> None:
+        twins.same("flag", "create", "awf")
+        for refused in (
+            ("flag", "create", "awf"),
+            ("rollout", "set", "awf", "--percent", "101", "--env", "prod"),
+            ("flag", "enable", "nope", "--env", "prod"),
+            ("flag", "enable", "awf", "--env", "moon"),
+            ("flag", "enable", "awf", "--env", "prod", "--expect-version", "7"),
+            ("segment", "show", "nobody"),
+            ("flag", "list", "--env", "moon"),
+        ):
+            out = twins.same(*refused)
+            assert out.code == 1
+            assert out.err.startswith("error: "), out.err
+            assert out.err.count("\n") == 1, out.err
+
+    def test_rollout_commands(self, twins: Twins) -> None:
+        twins.same("flag", "create", "new_checkout")
+        twins.same("member", "add", "root", "--role", "admin")
+        twins.same("member", "list", "--json")
+        out = twins.same("plan", "apply", str(PLAN))
+        assert "started rollout #1 of new_checkout" in out.out
+        for listing in (
+            ("rollout", "status"),
+            ("rollout", "status", "--json"),
+            ("rollout", "status", "new_checkout"),
+            ("rollout", "status", "new_checkout", "--json"),
+            ("rollout", "history", "new_checkout", "--json"),
+            ("slo", "status", "--json"),
+        ):
+            twins.same(*listing)
+        twins.same("rollout", "pause", "new_checkout", "--reason", "looking")
+        twins.same("rollout", "resume", "new_checkout")
+        twins.same("rollout", "advance", "new_checkout")
+        twins.same("incident", "open", "new_checkout", "--severity", "P2", "--title", "slow")
+        twins.same("incident", "list", "--json")
+        twins.same("incident", "resolve", "INC-1")
+        twins.same("rollout", "rollback", "new_checkout", "--reason", "enough")
+        twins.same("rollout", "report", "new_checkout")
+
+
+class TestRemoteOnly:
+    """What only a server has: the token's owner is the actor, roles, a server that is down."""
+
+    def test_actor_is_the_token_owner(self, twins: Twins) -> None:
+        ok = twins.run("flag", "create", "f", "--actor", "root", remote=True)
+        assert ok.code == 0, ok.err
+        other = twins.run("flag", "enable", "f", "--env", "dev", "--actor", "bob", remote=True)
+        assert other.code == 1
+        assert other.err == (
+            "error: actor: over PHASED_SERVER the actor is the token's owner 'root', not 'bob'; "
+            "drop --actor (and PHASED_ACTOR) or use that person's token\n"
+        )
+        audit = twins.server.client().get("/api/v1/audit", params={"action": "flag."}).json()
+        assert [(e["action"], e["actor"]) for e in audit] == [("flag.create", "root")]
+
+    def test_role_refusal_is_one_line(self, twins: Twins) -> None:
+        viewer = twins.server.token("viewer", name="vic")
+        twins.run("flag", "create", "f", remote=True)
+        out = twins.run(
+            "flag", "enable", "f", "--env", "dev", remote=True, env={"PHASED_TOKEN": viewer}
+        )
+        assert out.code == 1
+        assert out.err.startswith("error: "), out.err
+        assert out.err.count("\n") == 1, out.err
+        listed = twins.run("flag", "list", "--json", remote=True, env={"PHASED_TOKEN": viewer})
+        assert [f["key"] for f in json.loads(listed.out)] == ["f"]
+
+    def test_db_and_server_together_is_a_usage_error(self, twins: Twins) -> None:
+        out = twins.run("flag", "list", "--db", twins.local_db, remote=True)
+        assert out.code == 2
+        assert out.err.count("\n") == 1
+        assert "PHASED_SERVER" in out.err
+
+
+def _phased(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PHASED_")}
+    return subprocess.run(
+        [PHASED, *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+class TestEntryPoint:
+    """The installed ``phased`` script: a change, a refusal and a server that is down."""
+
+    def test_change_and_refusal(self, server: RunningServer, tmp_path: Path) -> None:
+        env = {"PHASED_SERVER": server.url, "PHASED_TOKEN": server.admin_secret}
+        created = _phased(["flag", "create", "awf"], env, tmp_path)
+        assert created.returncode == 0, created.stderr
+        assert created.stdout.startswith("created flag awf, off in dev, staging, prod\n")
+        refused = _phased(
+            ["rollout", "set", "awf", "--percent", "101", "--env", "prod"], env, tmp_path
+        )
+        assert refused.returncode == 1
+        assert refused.stderr == (
+            "error: percent: must be between 0 and 100 (got 101.0); e.g. --percent 25 or 12.5\n"
+        )
+        listed = _phased(["flag", "list", "--json"], env, tmp_path)
+        assert [f["key"] for f in json.loads(listed.stdout)] == ["awf"]
+
+    def test_server_down(self, tmp_path: Path) -> None:
+        url = f"http://127.0.0.1:{free_port()}"
+        done = _phased(["flag", "list"], {"PHASED_SERVER": url, "PHASED_TOKEN": "phd_x"}, tmp_path)
+        assert done.returncode == 1
+        assert done.stdout == ""
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1
+        assert lines[0].startswith(f"error: server: cannot reach the phased server at {url}")
+        assert lines[0].endswith("check PHASED_SERVER and that `phased serve` runs")
