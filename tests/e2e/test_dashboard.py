@@ -159,10 +159,10 @@ class TestAdminSwitchesAndPins:
     def test_toggle_and_override(self, open_page: PageFactory, dashboard: Dashboard) -> None:
         page = open_page()
         log_in(page, dashboard.people.admin, "/ui/flags/one_page_checkout")
-        assert page.get_by_test_id("state-dev").inner_text() == "off · kill switch"
+        assert page.get_by_test_id("state-dev").inner_text() == "killed · kill switch"
         page.get_by_test_id("toggle-dev").click()
         confirm(page, "Turn ON one_page_checkout in dev?")
-        assert page.get_by_test_id("state-dev").inner_text() == "on"
+        assert page.get_by_test_id("state-dev").inner_text() == "live"
 
         card = page.locator("#env-staging")
         card.locator("summary:has-text('Add an override')").click()
