@@ -79,7 +79,10 @@ def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
     """Start servers with chosen settings; all are stopped at the end of the test."""
     started: list[tuple[RunningServer, threading.Thread]] = []
 
-    def start(**overrides: object) -> RunningServer:
+    def start(
+        background: Callable[[Store], object] | None = None, **overrides: object
+    ) -> RunningServer:
+        """``background(store)`` builds work started with the app (create_app's ``background``)."""
         url = f"sqlite:///{tmp_path / f'phased-{len(started)}.db'}"
         store = open_store(url, environments=ENVIRONMENTS)
         admin = tokens.create_token(store, actor="test-setup", name="root", role="admin")
@@ -93,7 +96,7 @@ def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
         )
         port = free_port()
         config = uvicorn.Config(
-            create_app(settings, store),
+            create_app(settings, store, background=background(store) if background else None),
             host="127.0.0.1",
             port=port,
             log_level="warning",

@@ -46,7 +46,12 @@ def serve(
 
     from phased.obs.log import configure_logging
     from phased.server.app import create_app
-    from phased.server.background import EngineHost, default_tick
+    from phased.server.background import (
+        AlertDelivery,
+        EngineHost,
+        alert_worker_for,
+        default_tick,
+    )
     from phased.server.bootstrap import bootstrap
     from phased.server.config import ServerSettings
     from phased.store import open_store
@@ -66,13 +71,14 @@ def serve(
         settings = ServerSettings(**overrides, engine=engine)
         configure_logging(settings)
         store = open_store(settings.database_url, environments=settings.environments)
+        worker = alert_worker_for(settings, store)  # refuses alerts on without a channel
         if settings.bootstrap:
             first = bootstrap(store, settings.examples_dir)
             _report(first, settings.database_url)
     except PhasedError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    extra = []
+    extra: list[Any] = []
     if settings.demo_traffic:
         if settings.env != "dev":
             typer.echo("error: demo traffic runs only with PHASED_ENV=dev", err=True)
@@ -80,7 +86,11 @@ def serve(
         from phased.server.demo import DemoTraffic
 
         extra.append(DemoTraffic().tick)
-    host_obj = EngineHost(default_tick() if settings.engine else None, extra=extra)
+    host_obj = EngineHost(
+        default_tick() if settings.engine else None,
+        extra=extra,
+        alerts=AlertDelivery(worker) if worker is not None else None,
+    )
     app = create_app(settings, store, background=host_obj)
     typer.echo(
         f"phased serving http://{settings.host}:{settings.port} (API docs at /docs, "
@@ -93,6 +103,9 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            # uvicorn's own config would print plain text; without it its records
+            # reach phased's JSON handler. The access log is phased's (server/tracing.py).
+            log_config=None,
             timeout_graceful_shutdown=2,
             access_log=False,
         )

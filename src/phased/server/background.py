@@ -1,21 +1,31 @@
-"""Work that runs beside the HTTP server: leader election and the engine loop.
+"""Work that runs beside the HTTP server: leader election, the engine loop, alert delivery.
 
 Every replica competes for leadership; only the leader runs the reconcile
 loop (and, in dev with ``demo_traffic``, the demo traffic generator), so two
 replicas never decide about the same rollout at once.
+
+Alert delivery runs on every replica, on its own thread, when phased's own
+flag ``ENABLE_ALERTS`` is on: the outbox's leases keep two workers from
+sending one alert, and a slow or failing channel never delays a decision.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from phased.alerts.config import load_alerts_config, parse_alerts_config
+from phased.alerts.outbox import Outbox
+from phased.alerts.worker import AlertWorker
 from phased.engine.leader import LeaderElection, LeaderLock, lock_for
+from phased.errors import ConfigurationError
 from phased.obs.log import get_logger
+from phased.selfflags import alerts_enabled
 from phased.server.state import ServerState
+from phased.settings import Settings
 from phased.store.engine import Store
 
 log = get_logger("phased.server.engine")
@@ -32,6 +42,65 @@ def default_tick() -> Tick | None:
     return reconcile_once
 
 
+def alert_worker_for(
+    settings: Settings, store: Store, *, env: Mapping[str, str] | None = None
+) -> AlertWorker | None:
+    """The alert worker this server runs: None while ``ENABLE_ALERTS`` is off.
+
+    Args:
+        settings: ``env`` (which environment's ``enable_alerts`` applies) and
+            ``alerts_config`` (the channels file).
+        store: whose outbox the worker delivers.
+        env: process variables for the ``ENABLE_ALERTS`` override (the process's own by default).
+
+    Raises:
+        ConfigurationError: alerts are on but no channel is configured, or the
+            channels file is invalid; raised at start, before serving.
+    """
+    if not alerts_enabled(settings.env, env=env):
+        return None
+    path = settings.alerts_config
+    config = load_alerts_config(path) if path.exists() else parse_alerts_config({})
+    if not config.channels:
+        where = f"{path} has no `channels:`" if path.exists() else f"{path} does not exist"
+        raise ConfigurationError(
+            f"ENABLE_ALERTS is on but no alert channel is configured ({where}); add one "
+            "(docs/alerts.md), point PHASED_ALERTS_CONFIG at your file, or set ENABLE_ALERTS=false",
+            field="alerts_config",
+        )
+    return AlertWorker(config, Outbox(store.engine), enabled=True)
+
+
+class AlertDelivery:
+    """Runs an :class:`AlertWorker` on its own daemon thread until stopped."""
+
+    def __init__(self, worker: AlertWorker, *, poll_seconds: float = 1.0) -> None:
+        self.worker = worker
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start delivering (failing passes are logged and retried by the worker)."""
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.worker.run_forever,
+            args=(self._stop,),
+            kwargs={"poll_seconds": self.poll_seconds},
+            name="phased-alerts",
+            daemon=True,
+        )
+        self._thread.start()
+        log.info("alert_delivery_started", channels=sorted(self.worker.channels))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the current pass."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            self._thread = None
+
+
 class EngineHost:
     """Leader election plus the loops the leader runs, each on a daemon thread."""
 
@@ -41,8 +110,10 @@ class EngineHost:
         *,
         extra: list[Tick] | None = None,
         lock: LeaderLock | None = None,
+        alerts: AlertDelivery | None = None,
     ) -> None:
         self.tick = tick
+        self.alerts = alerts
         self.extra = list(extra or [])
         self.lock = lock
         self.election: LeaderElection | None = None
@@ -61,6 +132,8 @@ class EngineHost:
         # process reports itself the leader from its first health check on.
         await run_in_threadpool(self.election.round)
         self.election.start()
+        if self.alerts is not None:
+            self.alerts.start()
 
     def _on_change(self, leading: bool) -> None:
         state = self._state
@@ -93,6 +166,8 @@ class EngineHost:
             self._stop_loop.wait(interval)
 
     async def stop(self) -> None:
-        """Stop the loops and give leadership up."""
+        """Stop the loops and alert delivery, and give leadership up."""
+        if self.alerts is not None:
+            await run_in_threadpool(self.alerts.stop)
         if self.election is not None:
             await run_in_threadpool(self.election.stop)
