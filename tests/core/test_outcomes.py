@@ -150,6 +150,51 @@ class TestMetricCatalogue:
         assert latency_quantile("error_rate") is None
 
 
+class TestMetricCatalogueIsLazy:
+    """Reading one metric computes only that metric (the distinct-user estimate is costly)."""
+
+    class _CountingUsers(UniqueUsers):
+        __slots__ = ("estimates",)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.estimates = 0
+
+        def estimate(self) -> int:
+            self.estimates += 1
+            return super().estimate()
+
+    def test_distinct_users_are_counted_only_when_asked(self) -> None:
+        agg = Aggregate()
+        users = self._CountingUsers()
+        agg.users = users
+        for i in range(600):
+            agg.record(latency_ms=10.0 + i, error=i % 7 == 0, user=f"u{i}", cost_usd=0.5)
+        for name in BUILTIN_METRICS:
+            if name != "unique_users":
+                metric_value(name, agg, elapsed_seconds=60)
+        assert users.estimates == 0
+        assert metric_value("unique_users", agg) == pytest.approx(600, rel=0.05)
+        assert users.estimates == 1
+
+    @given(aggregates)
+    def test_values_match_the_eager_definitions(self, agg: Aggregate) -> None:
+        n = agg.requests
+        eager = {
+            "requests": float(n),
+            "successes": float(n - agg.errors),
+            "errors": float(agg.errors),
+            "cost_usd": agg.cost_usd,
+            "unique_users": float(agg.users.estimate()),
+            "error_rate": agg.errors / n if n else None,
+            "fallback_rate": agg.fallbacks / n if n else None,
+            "retry_rate": agg.retries / n if n else None,
+            "cost_per_request": agg.cost_usd / n if n else None,
+        }
+        for name, expected in eager.items():
+            assert metric_value(name, agg) == expected, name
+
+
 class TestUniqueUsers:
     """The distinct-user count is close, counts repeats once, and merges as a union."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -376,6 +376,24 @@ def rate_events(metric: str, agg: Aggregate) -> int:
     return value
 
 
+def _per_request(value: float, agg: Aggregate) -> float | None:
+    return value / agg.requests if agg.requests else None
+
+
+_SIMPLE: Mapping[str, Callable[[Aggregate], float | None]] = {
+    "requests": lambda agg: float(agg.requests),
+    "successes": lambda agg: float(agg.successes),
+    "errors": lambda agg: float(agg.errors),
+    "cost_usd": lambda agg: agg.cost_usd,
+    "unique_users": lambda agg: float(agg.users.estimate()),
+    "error_rate": lambda agg: _per_request(agg.errors, agg),
+    "fallback_rate": lambda agg: _per_request(agg.fallbacks, agg),
+    "retry_rate": lambda agg: _per_request(agg.retries, agg),
+    "cost_per_request": lambda agg: _per_request(agg.cost_usd, agg),
+}
+"""Metrics read straight off one aggregate: name → how to compute it (only when asked)."""
+
+
 def metric_value(
     metric: str, agg: Aggregate, *, elapsed_seconds: float | None = None
 ) -> float | None:
@@ -387,20 +405,11 @@ def metric_value(
         agg: the aggregate to read.
         elapsed_seconds: the time ``agg`` covers; needed for ``cost_usd_per_day``.
     """
-    n = agg.requests
-    simple: dict[str, float | None] = {
-        "requests": float(n),
-        "successes": float(agg.successes),
-        "errors": float(agg.errors),
-        "cost_usd": agg.cost_usd,
-        "unique_users": float(agg.users.estimate()),
-        "error_rate": agg.errors / n if n else None,
-        "fallback_rate": agg.fallbacks / n if n else None,
-        "retry_rate": agg.retries / n if n else None,
-        "cost_per_request": agg.cost_usd / n if n else None,
-    }
-    if metric in simple:
-        return simple[metric]
+    # Each entry computes its own value when asked: the distinct-user estimate
+    # walks the HyperLogLog registers, which a gate on error_rate never needs.
+    simple = _SIMPLE.get(metric)
+    if simple is not None:
+        return simple(agg)
     if metric == "cost_usd_per_day":
         if elapsed_seconds is None or elapsed_seconds <= 0:
             return None

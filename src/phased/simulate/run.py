@@ -19,7 +19,7 @@ from typing import Any
 from phased.core.decide import Decision, DecisionKind
 from phased.core.evaluate import CompiledFlagSet
 from phased.core.flags import Flag, FlagSet
-from phased.core.outcomes import Aggregate
+from phased.core.outcomes import Aggregate, metric_value
 from phased.core.plans.audience import stage_flag_state
 from phased.core.plans.model import Mode, Plan
 from phased.errors import ValidationError
@@ -107,9 +107,8 @@ def draw_users(
 
 
 def _arm_metrics(agg: Aggregate) -> dict[str, Any]:
-    # Read directly: metric_value builds the whole catalogue (distinct users too) per call.
-    rate = agg.errors / agg.requests if agg.requests else None
-    p95 = agg.latency.quantile(0.95)
+    rate = metric_value("error_rate", agg)
+    p95 = metric_value("latency_p95_ms", agg)
     return {
         "requests": agg.requests,
         "errors": agg.errors,
