@@ -91,7 +91,10 @@ def parse_loc(text: str) -> Path:
 
 def parse_yaml(text: str, path: str = "<string>") -> Document:
     """Parse one YAML document, keeping lines; a syntax error names its line."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # unprintable characters are refused before parsing
+        raise SourceError(f"invalid YAML: {' '.join(str(exc).split())}", path=path) from None
     try:
         node = loader.get_single_node()
         if node is None:
