@@ -48,6 +48,12 @@ def check_batch_id(batch_id: str) -> str:
     return batch_id
 
 
+MAX_SLOT = 2**40
+"""Unix time // 10 stays below this until the year 350,000."""
+MAX_COUNT = 2**53 - 1
+"""Counts above this lose precision as JSON numbers and could overflow the columns when merged."""
+
+
 def _check_window(index: int, key: OutcomeKey, agg: Aggregate) -> None:
     where = f"windows[{index}]"
     if not key.flag or len(key.flag) > 64 or not key.environment or len(key.environment) > 64:
@@ -60,6 +66,16 @@ def _check_window(index: int, key: OutcomeKey, agg: Aggregate) -> None:
     if agg.requests < 0 or not 0 <= agg.errors <= agg.requests:
         raise ValidationError(
             f"need 0 <= errors <= requests (got {agg.errors} of {agg.requests})", field=where
+        )
+    # The columns are 64-bit integers: anything larger is a corrupt sender, not traffic.
+    if not 0 <= key.slot <= MAX_SLOT:
+        raise ValidationError(
+            f"slot must be unix time // 10, between 0 and {MAX_SLOT} (got {key.slot})",
+            field=f"{where}.key.slot",
+        )
+    if agg.requests > MAX_COUNT:
+        raise ValidationError(
+            f"at most {MAX_COUNT} requests per window (got {agg.requests})", field=where
         )
 
 

@@ -50,7 +50,7 @@ class WindowKey(BaseModel):
     environment: str = Field(min_length=1, max_length=64)
     arm: Literal["candidate", "control"]
     stage: str = Field(max_length=64)
-    slot: int = Field(ge=0, description="Unix time // 10.")
+    slot: int = Field(ge=0, le=2**40, description="Unix time // 10.")
 
 
 class OutcomeWindow(BaseModel):
