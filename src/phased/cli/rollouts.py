@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from phased.cli.common import Actor, Db, Json, actor_of, console, open_store, print_json, say
+from phased.cli.common import (
+    Actor,
+    Db,
+    Json,
+    actor_of,
+    console,
+    open_store,
+    print_json,
+    say,
+    service,
+)
 from phased.cli.plan import app as plan_app
 from phased.cli.rollout import app as rollout_app
 
@@ -71,13 +81,14 @@ def checks_table(results: tuple[GateResult, ...], *, suggest: bool = False) -> A
     if suggest:
         table.add_column("suggested action")
     for r in results:
-        row = [
-            r.kind,
-            r.label,
-            fmt_metric(r.metric, r.value),
-            fmt_metric(r.metric, r.threshold),
-            VERDICT.get(r.verdict.value, r.verdict.value),
-        ]
+        if r.compare:  # the threshold is on the evidence (an e-value), not on the metric
+            value = fmt_metric(r.metric, r.value)
+            if r.control_value is not None:
+                value += f" vs {fmt_metric(r.metric, r.control_value)}"
+            threshold = "—" if r.threshold is None else f"e-value ≥ {r.threshold:,.0f}"
+        else:
+            value, threshold = fmt_metric(r.metric, r.value), fmt_metric(r.metric, r.threshold)
+        row = [r.kind, r.label, value, threshold, VERDICT.get(r.verdict.value, r.verdict.value)]
         if suggest:
             row.append(", ".join(suggested_actions(r.metric)) if r.verdict.value == "fail" else "")
         table.add_row(*row)
@@ -100,7 +111,7 @@ def apply(
 
     Example: phased plan apply examples/plans/awf-phase7.yaml --actor alice
     """
-    from phased.service.plan_rollouts import apply_plan
+    apply_plan = service("plan_rollouts").apply_plan
 
     who = actor_of(actor)
     with open_store(db) as store:
@@ -131,7 +142,7 @@ def status(
     json_out: Json = False,
 ) -> None:
     """Where each rollout is; with KEY, every check's value, threshold and verdict now."""
-    from phased.service import plan_rollouts
+    plan_rollouts = service("plan_rollouts")
 
     with open_store(db) as store:
         if key is None:
@@ -201,7 +212,7 @@ def history(
     json_out: Json = False,
 ) -> None:
     """The rollout's recorded decisions, with every gate evaluation behind each."""
-    from phased.service.plan_rollouts import rollout_history
+    rollout_history = service("plan_rollouts").rollout_history
 
     with open_store(db) as store:
         entries = rollout_history(store, key, limit=limit)
@@ -223,7 +234,8 @@ def report(
 ) -> None:
     """The rollout as a document, its Actual / Status columns filled from what was measured."""
     from phased.errors import ValidationError
-    from phased.service.rollout_report import build_report
+
+    build_report = service("rollout_report").build_report
 
     if fmt != "md":
         raise ValidationError(f"unknown format {fmt!r}; valid: md", field="format")
@@ -249,7 +261,7 @@ def approve(
     db: Db = None,
 ) -> None:
     """Approve a stage (needs one of its approval roles; never only by the applier)."""
-    from phased.service.approvals import approve as approve_stage
+    approve_stage = service("approvals").approve
 
     with open_store(db) as store:
         done = approve_stage(
@@ -269,7 +281,7 @@ def check(
     db: Db = None,
 ) -> None:
     """Tick a checklist item of a stage still ahead."""
-    from phased.service.approvals import check as tick
+    tick = service("approvals").check
 
     with open_store(db) as store:
         done = tick(
@@ -306,7 +318,7 @@ def advance(
     db: Db = None,
 ) -> None:
     """Advance now if the stage is ready (with --force: even if it is not)."""
-    from phased.service.rollout_controls import advance as advance_rollout
+    advance_rollout = service("rollout_controls").advance
 
     with open_store(db) as store:
         applied = advance_rollout(
@@ -325,7 +337,7 @@ def pause(
     db: Db = None,
 ) -> None:
     """Hold the rollout at its current audience until someone resumes it."""
-    from phased.service.rollout_controls import pause_rollout
+    pause_rollout = service("rollout_controls").pause_rollout
 
     with open_store(db) as store:
         applied = pause_rollout(
@@ -337,7 +349,7 @@ def pause(
 @rollout_app.command("resume")
 def resume(key: Key, *, env: EnvGuard = None, actor: Actor = None, db: Db = None) -> None:
     """Let a paused rollout go on."""
-    from phased.service.rollout_controls import resume_rollout
+    resume_rollout = service("rollout_controls").resume_rollout
 
     with open_store(db) as store:
         applied = resume_rollout(store, actor=actor_of(actor), flag=key, environment=env_guard(env))
@@ -354,7 +366,7 @@ def rollback(
     db: Db = None,
 ) -> None:
     """Take the flag back to 0 % in the current stage's environment and end the rollout."""
-    from phased.service.rollout_controls import rollback_rollout
+    rollback_rollout = service("rollout_controls").rollback_rollout
 
     with open_store(db) as store:
         applied = rollback_rollout(

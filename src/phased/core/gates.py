@@ -67,6 +67,8 @@ class GateResult(BaseModel):
     threshold: float | None = None
     control_value: float | None = None
     e_value: float | None = None
+    compare: bool = False
+    """A comparison with the control arm: ``threshold`` is then an e-value, not a metric value."""
     samples: int = 0
     reason: str
 
@@ -97,7 +99,13 @@ def evaluate_check(
         ready: False while a trigger's ``after`` time has not elapsed.
     """
     stage = outcomes.stage if outcomes is not None else ""
-    base = {"kind": kind, "label": check.label, "metric": check.metric, "stage": stage}
+    base = {
+        "kind": kind,
+        "label": check.label,
+        "metric": check.metric,
+        "stage": stage,
+        "compare": check.compare is not None,
+    }
     if outcomes is None:
         return GateResult(**base, verdict=Verdict.WAITING, reason=f"{check.metric}: no data yet")
     cand, n = outcomes.candidate, outcomes.candidate.requests
