@@ -118,9 +118,24 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+def _configure_logging() -> None:
+    # Once per process, before any command: phased's own log lines (and any
+    # library's) become JSON on stderr, so stdout only ever carries results.
+    from phased.errors import PhasedError
+    from phased.obs.log import configure_logging
+    from phased.settings import Settings
+
+    try:
+        configure_logging(Settings())
+    except PhasedError as exc:
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point (``phased``)."""
     try:
+        _configure_logging()
         app(args=argv, prog_name="phased")
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         typer.echo("interrupted", err=True)
