@@ -87,8 +87,13 @@ _remote: dict[str, Remote | None] = {}
 def remote() -> Remote | None:
     """The server named by PHASED_SERVER + PHASED_TOKEN, or None to use the database."""
     if "current" not in _remote:
+        import logging
+
         from phased.server.remote import from_settings
 
+        # httpx logs every request at info: on a command's stderr that would bury its
+        # one-line error (the command's trace records each call instead).
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         _remote["current"] = from_settings()
     return _remote["current"]
 

@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from phased.cli.common import Actor, Db, Json, actor_of, console, open_store, print_json, say
+from phased.cli.common import (
+    Actor,
+    Db,
+    Json,
+    actor_of,
+    console,
+    open_store,
+    print_json,
+    say,
+    service,
+)
 from phased.cli.rollouts import EnvGuard, env_guard
 
 app = typer.Typer(help="Incidents against a flag (seed 002's P0..P3).", no_args_is_help=True)
@@ -25,7 +35,7 @@ def open_(
     db: Db = None,
 ) -> None:
     """Open an incident; the plan decides what it does (P0: roll back, by default)."""
-    from phased.service.incidents import open_incident
+    open_incident = service("incidents").open_incident
 
     with open_store(db) as store:
         opened = open_incident(
@@ -52,7 +62,7 @@ def resolve(
     db: Db = None,
 ) -> None:
     """Mark an incident resolved (a rollout it paused stays paused until resumed)."""
-    from phased.service.incidents import resolve_incident
+    resolve_incident = service("incidents").resolve_incident
 
     with open_store(db) as store:
         done = resolve_incident(store, actor=actor_of(actor), incident=incident)
@@ -70,7 +80,7 @@ def list_(
     """Incidents, newest first."""
     from rich.table import Table
 
-    from phased.service.incidents import list_incidents
+    list_incidents = service("incidents").list_incidents
 
     with open_store(db) as store:
         found = list_incidents(store, flag=key, open_only=open_only)

@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from phased.cli.common import Actor, Db, Json, actor_of, console, open_store, print_json, say
+from phased.cli.common import (
+    Actor,
+    Db,
+    Json,
+    actor_of,
+    console,
+    open_store,
+    print_json,
+    say,
+    service,
+)
 
 app = typer.Typer(
     help="People and their roles (admin, pm, developer, viewer).", no_args_is_help=True
@@ -25,7 +35,7 @@ def add(name: Name, *, role: Roles = None, actor: Actor = None, db: Db = None) -
 
     Example: phased member add alice --role pm --actor admin
     """
-    from phased.service.members import add_member
+    add_member = service("members").add_member
 
     with open_store(db) as store:
         member = add_member(store, actor=actor_of(actor), name=name, roles=role or [])
@@ -35,7 +45,7 @@ def add(name: Name, *, role: Roles = None, actor: Actor = None, db: Db = None) -
 @app.command("remove")
 def remove(name: Name, *, role: Roles = None, actor: Actor = None, db: Db = None) -> None:
     """Take roles from a person, or remove them when no --role is given (admins only)."""
-    from phased.service.members import remove_member
+    remove_member = service("members").remove_member
 
     with open_store(db) as store:
         left = remove_member(store, actor=actor_of(actor), name=name, roles=role or ())
@@ -47,7 +57,7 @@ def list_(*, db: Db = None, json_out: Json = False) -> None:
     """Everyone and their roles."""
     from rich.table import Table
 
-    from phased.service.members import list_members
+    list_members = service("members").list_members
 
     with open_store(db) as store:
         found = list_members(store)

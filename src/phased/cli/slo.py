@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from phased.cli.common import Db, Json, console, open_store, print_json, say
+from phased.cli.common import Db, Json, console, open_store, print_json, say, service
 
 app = typer.Typer(help="SLOs: the measured gates of running rollouts.", no_args_is_help=True)
 
@@ -22,7 +22,8 @@ def status(
 ) -> None:
     """Each gate: value, threshold, verdict, and a suggested action for a breach (seed 003)."""
     from phased.cli.rollouts import checks_table
-    from phased.service import plan_rollouts
+
+    plan_rollouts = service("plan_rollouts")
     from phased.slo import suggested_actions
 
     with open_store(db) as store:

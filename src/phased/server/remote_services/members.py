@@ -1,0 +1,44 @@
+"""Remote twin of :mod:`phased.service.members` (see the package docs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from phased.server.remote_services import RemoteStore
+from phased.service.members import Member, check_roles
+
+__all__ = ["Member", "add_member", "list_members", "remove_member"]
+
+
+def member_of(data: dict[str, Any]) -> Member:
+    """A ``MemberPublic`` document as a :class:`Member`."""
+    return Member(
+        name=data["name"],
+        roles=tuple(data["roles"]),
+        created_by=data["created_by"],
+        created_at=datetime.fromisoformat(data["created_at"]),
+        updated_at=datetime.fromisoformat(data["updated_at"]),
+    )
+
+
+def list_members(store: RemoteStore) -> list[Member]:
+    """Everyone and their roles."""
+    return [member_of(m) for m in store.request("GET", "/members")]
+
+
+def add_member(store: RemoteStore, *, actor: str | None, name: str, roles: Iterable[str]) -> Member:
+    """Add a person or more roles (admin token)."""
+    del actor
+    body = {"name": name, "roles": list(check_roles(roles))}
+    return member_of(store.request("POST", "/members", json=body))
+
+
+def remove_member(
+    store: RemoteStore, *, actor: str | None, name: str, roles: Iterable[str] = ()
+) -> Member | None:
+    """Take roles from a person, or remove them (None: removed entirely)."""
+    del actor
+    data = store.request("DELETE", f"/members/{name}", params={"role": list(roles) or None})
+    return None if data["member"] is None else member_of(data["member"])
