@@ -259,6 +259,26 @@ class TestRemoteOnly:
         listed = twins.run("flag", "list", "--json", remote=True, env={"PHASED_TOKEN": viewer})
         assert [f["key"] for f in json.loads(listed.out)] == ["f"]
 
+    def test_trace_user_is_the_token_owner(self, twins: Twins) -> None:
+        assert twins.run("flag", "create", "f", remote=True).code == 0
+        last = json.loads((twins.cwd / "traces.jsonl").read_text().splitlines()[-1])
+        assert (last["command"], last["user"]) == ("flag create", "root")
+        assert [s["name"] for s in last["steps"]] == [
+            "flags.parse_variants",
+            "flags.create_flag",
+            "flags.get_flag",
+        ]
+        assert all(s["status"] == "ok" for s in last["steps"])
+
+    def test_database_only_commands_refuse(self, twins: Twins) -> None:
+        for args in (("alerts", "list"), ("engine", "run", "--once")):
+            out = twins.run(*args, remote=True)
+            assert out.code == 1, args
+            assert out.err.startswith(
+                f"error: server: `phased {' '.join(args[:2])}` works on a database"
+            )
+            assert out.err.count("\n") == 1
+
     def test_db_and_server_together_is_a_usage_error(self, twins: Twins) -> None:
         out = twins.run("flag", "list", "--db", twins.local_db, remote=True)
         assert out.code == 2

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from phased.cli.common import Db, Env, Json, env_of, open_store, print_json
+from phased.cli.common import Db, Env, Json, env_of, local_store, print_json
 from phased.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def list_alerts(
         if status not in {s.value for s in DeliveryStatus}:
             raise ValidationError(f"unknown status {status!r}; valid: {valid}", field="--status")
         wanted = DeliveryStatus(status)
-    with open_store(db) as store:
+    with local_store(db, "alerts list") as store:
         rows = Outbox(store.engine).list(status=wanted, limit=limit)
     if as_json:
         payload = [
@@ -123,7 +123,7 @@ def deliver(
 
     enabled = alerts_enabled(env_of(env))
     settings = _load_config(config, required=enabled)
-    with open_store(db) as store, httpx.Client() as http:
+    with local_store(db, "alerts deliver") as store, httpx.Client() as http:
         worker = AlertWorker(settings, Outbox(store.engine), enabled=enabled, http=http)
         if once:
             report = worker.drain()

@@ -81,6 +81,27 @@ def open_store(db: str | None) -> Store:
     return _open(db or conf.database_url, environments=conf.environments)
 
 
+def local_store(db: str | None, command: str) -> Store:
+    """The database itself, for commands that have no API (``engine run``, ``demo``, alerts).
+
+    With PHASED_SERVER set they need an explicit ``--db``: a command quietly
+    working on a local file while the user believes it talks to the server
+    would be worse than a refusal.
+    """
+    from phased.errors import ConfigurationError
+    from phased.store.engine import open_store as _open
+
+    found = remote()
+    if found is not None and db is None:
+        raise ConfigurationError(
+            f"`phased {command}` works on a database, not through a server, and PHASED_SERVER "
+            f"is set ({found.server}); give --db URL, or unset PHASED_SERVER",
+            field="server",
+        )
+    conf = settings()
+    return _open(db or conf.database_url, environments=conf.environments)
+
+
 _remote: dict[str, Remote | None] = {}
 
 
@@ -154,6 +175,9 @@ def _token_owner(server: Remote, claimed: str | None) -> str:
 
 def usage_error(message: str) -> NoReturn:
     """A usage mistake: one line on stderr, exit 2."""
+    from phased.cli.tracing import refused
+
+    refused(f"usage: {message}")
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from phased.cli.common import Actor, Db, console, open_store, settings
+from phased.cli.common import Actor, Db, console, local_store, settings
 
 EXAMPLE = Path("examples") / "flags.yaml"
 
@@ -44,7 +44,7 @@ def demo(
     from phased.store.engine import current_revision
 
     out = console()
-    with open_store(db) as store:
+    with local_store(db, "demo") as store:
         if not flags.list_flags(store):
             path = example_file(file)
             wanted = parse_flagset(path.read_text(encoding="utf-8"), str(path))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from phased.cli.common import Db, open_store, say
+from phased.cli.common import Db, local_store, say
 
 
 class _Stderr:
@@ -57,7 +57,7 @@ def run(
     if seconds <= 0:
         raise ValidationError(f"must be positive (got {interval!r})", field="interval")
     configure_logging(settings(), stream=_Stderr())  # JSON lines; stdout keeps the decisions
-    with open_store(db) as store:
+    with local_store(db, "engine run") as store:
         deliver = None
         if alerts is not None:
             from phased.alerts import AlertWorker, load_alerts_config
