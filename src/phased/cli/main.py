@@ -121,15 +121,22 @@ for _name in COMMAND_MODULES:
 def _configure_logging() -> None:
     # Once per process, before any command: phased's own log lines (and any
     # library's) become JSON on stderr, so stdout only ever carries results.
+    import logging
+
     from phased.errors import PhasedError
     from phased.obs.log import configure_logging
     from phased.settings import Settings
 
+    settings = Settings()
     try:
-        configure_logging(Settings())
+        configure_logging(settings)
     except PhasedError as exc:
         typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
         sys.exit(1)
+    if settings.log_level.lower() != "debug":
+        # httpx logs every request at info; against a server that is a line per command.
+        for chatty in ("httpx", "httpcore"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> None:
