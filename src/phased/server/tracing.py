@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import os
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -34,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi.routing import APIRoute
 from sqlalchemy import Connection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import bind_contextvars, reset_contextvars, unbind_contextvars
 
-from phased.obs.log import clear_context, get_context, get_logger, set_context
+from phased.obs.log import get_logger, set_context
 from phased.obs.redact import redact_text
-from phased.obs.traceparent import format_traceparent, new_span_id, new_trace_id, parse_traceparent
+from phased.obs.traceparent import parse_traceparent
 from phased.obs.traces import ExecutionTrace, StepStatus, TraceStep, TraceStore, get_trace_store
 from phased.store.audit import AuditEntry
 
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from phased.server.auth import Principal
 
 log = get_logger("phased.server.access")
+_ROOT = logging.getLogger()
 
 # Polled constantly by SDKs, probes and scrapers: logged at debug so the log
 # (and the 304 fast path) is not drowned in them.
@@ -262,20 +266,20 @@ class RequestTracing:
             if name == b"traceparent":
                 incoming = parse_traceparent(value.decode("latin-1"))
                 break
+        # One read of the OS's randomness for both ids: this runs on every SDK poll.
+        fresh = os.urandom(24).hex()
         request = RequestScope(
-            trace_id=incoming.trace_id if incoming else new_trace_id(),
-            span_id=new_span_id(),
+            trace_id=incoming.trace_id if incoming else fresh[:32],
+            span_id=fresh[32:],
             sampled=incoming.sampled if incoming else True,
             started=time.perf_counter(),
         )
+        # Both ids are ours or already validated: no need for format_traceparent's checks.
+        flags = b"-01" if request.sampled else b"-00"
+        trace_id = request.trace_id.encode()
         headers = [
-            (
-                b"traceparent",
-                format_traceparent(
-                    request.trace_id, request.span_id, sampled=request.sampled
-                ).encode(),
-            ),
-            (b"x-trace-id", request.trace_id.encode()),
+            (b"traceparent", b"00-" + trace_id + b"-" + request.span_id.encode() + flags),
+            (b"x-trace-id", trace_id),
         ]
         status = 0
 
@@ -286,9 +290,8 @@ class RequestTracing:
                 message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
-        before = get_context()
         token = _current.set(request)
-        set_context(trace_id=request.trace_id)
+        bound = bind_contextvars(trace_id=request.trace_id)
         error: BaseException | None = None
         try:
             await self.app(scope, receive, send_traced)
@@ -301,19 +304,15 @@ class RequestTracing:
         finally:
             self._finish(scope, request, status or 500, error)
             _current.reset(token)
-            clear_context()
-            if before:
-                set_context(**before)
+            # The request's own fields go; a trace id bound around it comes back.
+            if request.cmd is not None or request.user is not None:
+                unbind_contextvars("cmd", "user_id")
+            reset_contextvars(**bound)
 
     @staticmethod
     def _finish(
         scope: Scope, request: RequestScope, status: int, error: BaseException | None
     ) -> None:
-        cmd = request.cmd or route_cmd(scope)
-        if cmd.endswith(" unmatched") and status != 404:
-            # The app's own routes (/openapi.json, /docs) are not in a router that
-            # records itself in the scope; their paths hold no values, so show them.
-            cmd = f"{scope.get('method')} {scope.get('path')}"
         tr = request.trace
         if tr is not None and not tr.finished:
             if error is not None:
@@ -325,9 +324,17 @@ class RequestTracing:
             if request.store is not None:
                 request.store.finished(tr)
         path: str = scope.get("path", "")
-        method = log.debug if path.startswith(_QUIET_PREFIXES) and status < 400 else log.info
-        if status >= 500:
-            method = log.error
+        if status < 400 and path.startswith(_QUIET_PREFIXES):
+            if not _ROOT.isEnabledFor(logging.DEBUG):
+                return  # the hot SDK path: skip building a line nobody keeps
+            method = log.debug
+        else:
+            method = log.error if status >= 500 else log.info
+        cmd = request.cmd or route_cmd(scope)
+        if cmd.endswith(" unmatched") and status != 404:
+            # The app's own routes (/openapi.json, /docs) are not in a router that
+            # records itself in the scope; their paths hold no values, so show them.
+            cmd = f"{scope.get('method')} {path}"
         method(
             "request",
             cmd=cmd,
