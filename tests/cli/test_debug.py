@@ -130,4 +130,5 @@ class TestDefaults:
         from phased.obs import tracefile
         from phased.settings import Settings
 
-        assert Settings().trace_file == tracefile.DEFAULT_TRACE_FILE
+        # The field's default: the CLI tests point PHASED_TRACE_FILE at a temporary file.
+        assert Settings.model_fields["trace_file"].default == tracefile.DEFAULT_TRACE_FILE

@@ -107,6 +107,8 @@ _remote: dict[str, Remote | None] = {}
 
 def remote() -> Remote | None:
     """The server named by PHASED_SERVER + PHASED_TOKEN, or None to use the database."""
+    if "current" not in _remote and not settings().server:
+        _remote["current"] = None  # the database: no need to load httpx
     if "current" not in _remote:
         import logging
 

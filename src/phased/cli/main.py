@@ -73,6 +73,8 @@ class PhasedGroup(TyperGroup):
             return super().invoke(ctx)
         except PhasedError as exc:
             fail(str(exc))
+        except (typer.Exit, typer.TyperException):
+            raise  # help, exit codes, usage: before the check below imports SQLAlchemy
         except Exception as exc:
             from sqlalchemy.exc import SQLAlchemyError
 
@@ -142,7 +144,10 @@ def _configure_logging() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point (``phased``)."""
     try:
-        _configure_logging()
+        words = sys.argv[1:] if argv is None else argv
+        # Help and --version log nothing: skipping the set-up keeps them fast.
+        if words and not any(w in ("--help", "-h", "--version") for w in words):
+            _configure_logging()
         app(args=argv, prog_name="phased")
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         typer.echo("interrupted", err=True)
