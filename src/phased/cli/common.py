@@ -110,13 +110,8 @@ def remote() -> Remote | None:
     if "current" not in _remote and not settings().server:
         _remote["current"] = None  # the database: no need to load httpx
     if "current" not in _remote:
-        import logging
-
         from phased.server.remote import from_settings
 
-        # httpx logs every request at info: on a command's stderr that would bury its
-        # one-line error (the command's trace records each call instead).
-        logging.getLogger("httpx").setLevel(logging.WARNING)
         _remote["current"] = from_settings()
     return _remote["current"]
 
