@@ -66,9 +66,16 @@ def _wait(condition: object, timeout: float = 10.0) -> None:
 class TestAlertWorkerFor:
     """The server builds an alert worker only when ENABLE_ALERTS is on, and never without a channel."""
 
-    def test_off_by_default(self, local_store: Store, tmp_path: Path) -> None:
+    def test_off_by_default_settles_alerts_as_skipped(
+        self, local_store: Store, tmp_path: Path
+    ) -> None:
         settings = ServerSettings(alerts_config=tmp_path / "missing.yaml")
-        assert alert_worker_for(settings, local_store, env={}) is None
+        worker = alert_worker_for(settings, local_store, env={})
+        with local_store.write() as conn:
+            enqueue(conn, Alert(severity=Severity.CRITICAL, message="rolled back", flag="f"))
+        worker.run_once()
+        rows = Outbox(local_store.engine).list()
+        assert [r.status for r in rows] == [DeliveryStatus.SKIPPED]
 
     def test_on_without_a_file_is_a_configuration_error(
         self, local_store: Store, tmp_path: Path

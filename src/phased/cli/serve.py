@@ -89,7 +89,7 @@ def serve(
     host_obj = EngineHost(
         default_tick() if settings.engine else None,
         extra=extra,
-        alerts=AlertDelivery(worker) if worker is not None else None,
+        alerts=AlertDelivery(worker),
     )
     app = create_app(settings, store, background=host_obj)
     typer.echo(

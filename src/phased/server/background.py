@@ -44,8 +44,12 @@ def default_tick() -> Tick | None:
 
 def alert_worker_for(
     settings: Settings, store: Store, *, env: Mapping[str, str] | None = None
-) -> AlertWorker | None:
-    """The alert worker this server runs: None while ``ENABLE_ALERTS`` is off.
+) -> AlertWorker:
+    """The alert worker this server runs.
+
+    While ``ENABLE_ALERTS`` is off it still runs, settling each decided alert
+    as ``skipped`` (visible in ``phased alerts list``): alerts never pile up in
+    the outbox to go out late, all at once, when alerts are turned on.
 
     Args:
         settings: ``env`` (which environment's ``enable_alerts`` applies) and
@@ -58,7 +62,7 @@ def alert_worker_for(
             channels file is invalid; raised at start, before serving.
     """
     if not alerts_enabled(settings.env, env=env):
-        return None
+        return AlertWorker(parse_alerts_config({}), Outbox(store.engine), enabled=False)
     path = settings.alerts_config
     config = load_alerts_config(path) if path.exists() else parse_alerts_config({})
     if not config.channels:
