@@ -8,7 +8,7 @@ the :class:`AlertWorker` that delivers.
 
 from __future__ import annotations
 
-from phased.alerts.base import DeliveryError, Notifier
+from phased.alerts.base import Notifier
 from phased.alerts.config import (
     AlertsConfig,
     ChannelConfig,
@@ -22,6 +22,7 @@ from phased.alerts.queue import AlertQueue, DeliveryStatus, MemoryQueue, QueuedA
 from phased.alerts.ratelimit import TokenBucket
 from phased.alerts.registry import NOTIFIER_KINDS, build_notifier
 from phased.alerts.worker import AlertWorker, RunReport, check_enabled
+from phased.errors import DeliveryError
 
 __all__ = [
     "NOTIFIER_KINDS",

@@ -23,14 +23,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from phased.alerts.base import DeliveryError, Notifier
+from phased.alerts.base import Notifier
 from phased.alerts.config import AlertsConfig
 from phased.alerts.dedup import Deduplicator
 from phased.alerts.model import Alert, Severity
 from phased.alerts.queue import AlertQueue, DeliveryStatus, QueuedAlert
 from phased.alerts.ratelimit import TokenBucket
 from phased.alerts.registry import build_notifier
-from phased.errors import ConfigurationError, NotFoundError
+from phased.errors import ConfigurationError, DeliveryError, NotFoundError
 from phased.obs.log import get_logger
 from phased.obs.redact import redact_text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO, cast
 
 import typer
 
@@ -46,7 +46,7 @@ def run(
     """
     from phased.cli.common import settings
     from phased.core.durations import parse_duration
-    from phased.engine.loop import Engine, PassReport
+    from phased.engine.loop import Engine, PassReport, engine_settings
     from phased.errors import ValidationError
     from phased.obs.log import configure_logging
 
@@ -56,7 +56,8 @@ def run(
         raise ValidationError(str(exc), field="interval") from None
     if seconds <= 0:
         raise ValidationError(f"must be positive (got {interval!r})", field="interval")
-    configure_logging(settings(), stream=_Stderr())  # JSON lines; stdout keeps the decisions
+    # JSON lines on stderr (stdout keeps the decisions); _Stderr writes like a TextIO.
+    configure_logging(settings(), stream=cast(TextIO, _Stderr()))
     with local_store(db, "engine run") as store:
         deliver = None
         if alerts is not None:
@@ -65,7 +66,7 @@ def run(
 
             worker = AlertWorker(load_alerts_config(alerts), Outbox(store.engine), enabled=True)
             deliver = worker.run_once
-        engine = Engine(store, dry_run=dry_run, deliver=deliver)
+        engine = Engine(store, dry_run=dry_run, deliver=deliver, **engine_settings(settings()))
 
         def show(report: PassReport) -> None:
             for o in report.outcomes:
