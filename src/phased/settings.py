@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         default=Path(".phased/traces.jsonl"),
         description="Where CLI runs keep their traces for `phased debug-last`.",
     )
+    rollup_lateness_seconds: float = Field(
+        default=300.0, ge=0, description="Engine: outcome slots older than this are rolled up."
+    )
 
     @field_validator("environments", mode="before")
     @classmethod

@@ -1,7 +1,9 @@
 """The reconcile loop: read every going rollout, decide, hand the decision to the service.
 
 One pass (:meth:`Engine.run_once`) reads the going rollouts and, per arm,
-the outcome totals of each stage run since it began; calls
+the outcome totals of each stage run since it began (from its rollup, the
+windows merged up to a few minutes ago, plus the windows since: see
+:mod:`phased.service.rollups`; the pass first moves the rollups on); calls
 :func:`phased.core.decide.decide`; and passes the decision to
 :func:`phased.service.plan_rollouts.apply_decision`, which writes the flag
 state, rollout state, history, alerts and audit in one transaction. The loop
@@ -26,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from phased.core.decide import Decision, decide
 from phased.core.gates import Observations, Verdict
@@ -34,10 +37,11 @@ from phased.engine.clock import Clock
 from phased.errors import ConflictError
 from phased.obs.log import get_logger
 from phased.obs.traces import ExecutionTrace, TraceStore, trace
-from phased.service import outcomes
+from phased.service import outcomes, rollups
 from phased.service import rollout_records as records
 from phased.service.plan_rollouts import ENGINE_ACTOR, HISTORY_HEARTBEAT, apply_decision
 from phased.service.rollout_records import Rollout
+from phased.settings import Settings, get_settings
 from phased.slo import Breach, SloMonitor, get_slo_monitor
 from phased.store.engine import Store
 
@@ -103,6 +107,8 @@ class Engine:
             each reconcile pass; its failures are logged, never fatal.
         heartbeat: a hold whose verdicts did not change is recorded this often.
         traces: where each decision's trace is kept (default: the process-wide store).
+        rollup_lateness: outcome windows older than this are sealed into rollups and
+            read as one row; None reads every window of every stage run each pass.
     """
 
     def __init__(
@@ -116,6 +122,7 @@ class Engine:
         deliver: Callable[[], object] | None = None,
         heartbeat: timedelta = HISTORY_HEARTBEAT,
         traces: TraceStore | None = None,
+        rollup_lateness: timedelta | None = rollups.DEFAULT_LATENESS,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or _StoreClock(store)
@@ -125,6 +132,7 @@ class Engine:
         self.deliver = deliver
         self.heartbeat = heartbeat
         self.traces = traces
+        self.rollup_lateness = rollup_lateness
         self._verdicts: dict[tuple[int, str, str], Verdict] = {}
 
     def run_once(self) -> PassReport:
@@ -134,11 +142,16 @@ class Engine:
         started = time.perf_counter()
         with self.store.read() as conn:
             going = records.all_rollouts(conn, active_only=True)
-            read_ms = (time.perf_counter() - started) * 1000.0
+        read_ms = (time.perf_counter() - started) * 1000.0
+        self._seal(going, now, report)
+        with self.store.read() as conn:
             work = []
             for r in going:
                 t0 = time.perf_counter()
-                metrics = outcomes.observations(conn, r.flag, r.state.runs, now)
+                rollout_id = r.id if self.rollup_lateness is not None else None
+                metrics = outcomes.observations(
+                    conn, r.flag, r.state.runs, now, rollout_id=rollout_id
+                )
                 work.append((r, metrics, (time.perf_counter() - t0) * 1000.0))
         for rollout, metrics, metrics_ms in work:
             try:
@@ -166,6 +179,21 @@ class Engine:
             report.outcomes.append(outcome)
         self._deliver(report)
         return report
+
+    def _seal(self, going: list[Rollout], now: datetime, report: PassReport) -> None:
+        if self.rollup_lateness is None:
+            return
+        try:
+            rollups.seal(
+                self.store,
+                [(r.id, r.flag, r.state.runs) for r in going],
+                now,
+                lateness=self.rollup_lateness,
+            )
+        except Exception as exc:  # a stale rollup only means reading more windows
+            message = f"sealing outcome rollups failed: {type(exc).__name__}: {exc}"
+            _log("error", "engine_rollup_failed", error=message)
+            report.errors.append(message)
 
     def _decide(
         self, rollout: Rollout, metrics: Observations, now: datetime, tr: ExecutionTrace
@@ -285,6 +313,11 @@ class Engine:
         return passes
 
 
+def engine_settings(settings: Settings) -> dict[str, Any]:
+    """The :class:`Engine` keyword arguments that come from the process settings."""
+    return {"rollup_lateness": timedelta(seconds=settings.rollup_lateness_seconds)}
+
+
 def reconcile_once(store: Store) -> PassReport:
-    """One engine pass with default settings (the server's leader calls this)."""
-    return Engine(store).run_once()
+    """One engine pass with the process settings (the server's leader calls this)."""
+    return Engine(store, **engine_settings(get_settings())).run_once()

@@ -20,6 +20,7 @@ from phased.core.gates import Observations, StageOutcomes
 from phased.core.outcomes import Aggregate, Arm, OutcomeKey, slot_of
 from phased.core.rollout_state import StageRun
 from phased.errors import ValidationError
+from phased.service import rollups
 from phased.store.engine import Store
 from phased.store.tables_rollouts import outcome_batches, outcome_windows
 
@@ -112,6 +113,7 @@ def ingest(store: Store, batch_id: str, windows: Sequence[Window]) -> IngestResu
             return IngestResult(batch_id, 0, duplicate=True)
         for key, agg in sorted(merged.items()):
             _merge_window(conn, key, agg, now)
+        rollups.absorb(conn, merged, now)
         conn.execute(
             insert(outcome_batches).values(id=batch_id, windows=len(merged), received_at=now)
         )
@@ -210,16 +212,31 @@ def read_totals(
         return totals(conn, flag, environment, stages=stages, since=since, until=until)
 
 
-def run_outcomes(conn: Connection, flag: str, run: StageRun, now: datetime) -> StageOutcomes:
+def run_outcomes(
+    conn: Connection,
+    flag: str,
+    run: StageRun,
+    now: datetime,
+    *,
+    rollup: rollups.Rollup | None = None,
+) -> StageOutcomes:
     """What was measured during one stage run.
 
     Windows count when they carry the stage's name, or no stage at all (an
     application that does not label its outcomes), and fall within the run.
+
+    Args:
+        rollup: the run's windows merged up to a sealed slot; only the windows
+            after it are read (the result is the same as reading all of them).
     """
     end = run.ended_at or now
-    arms = totals(
-        conn, flag, run.environment, stages=(run.stage, ""), since=run.started_at, until=end
-    )
+    first, last = rollups.slot_range(run, now)
+    if rollup is not None and rollup.covers(flag, run, last):
+        arms = rollup.arms
+        first = rollup.sealed_slot + 1
+    else:
+        arms = {Arm.CANDIDATE: Aggregate(), Arm.CONTROL: Aggregate()}
+    rollups.merge_windows(conn, flag, run, first=first, last=last, into=arms)
     return StageOutcomes(
         stage=run.stage,
         environment=run.environment,
@@ -230,12 +247,25 @@ def run_outcomes(conn: Connection, flag: str, run: StageRun, now: datetime) -> S
 
 
 def observations(
-    conn: Connection, flag: str, runs: Sequence[StageRun], now: datetime
+    conn: Connection,
+    flag: str,
+    runs: Sequence[StageRun],
+    now: datetime,
+    *,
+    rollout_id: int | None = None,
 ) -> Observations:
-    """The ``metrics`` argument of ``decide``: the open stage run and the ones before it."""
+    """The ``metrics`` argument of ``decide``: the open stage run and the ones before it.
+
+    Args:
+        rollout_id: the rollout the runs belong to; its rollups (when sealed)
+            replace reading every window (:mod:`phased.service.rollups`).
+    """
     if not runs:
         return Observations()
-    measured = [run_outcomes(conn, flag, run, now) for run in runs]
+    sealed = rollups.load(conn, rollout_id) if rollout_id is not None else {}
+    measured = [
+        run_outcomes(conn, flag, run, now, rollup=sealed.get(i)) for i, run in enumerate(runs)
+    ]
     if runs[-1].ended_at is None:
         return Observations(current=measured[-1], earlier=tuple(measured[:-1]))
     return Observations(current=None, earlier=tuple(measured))

@@ -174,13 +174,17 @@ def preview(store: Store, flag: str) -> tuple[Rollout, Decision]:
     """What the engine would decide about the flag's rollout now (nothing is written)."""
     with store.read() as conn:
         rollout = records.require(conn, flag, going=False)
-        metrics = outcomes.observations(conn, rollout.flag, rollout.state.runs, store.clock())
+        metrics = outcomes.observations(
+            conn, rollout.flag, rollout.state.runs, store.clock(), rollout_id=rollout.id
+        )
     return rollout, decide(rollout.plan, rollout.state, metrics, store.clock())
 
 
 def step(m: Mutation, rollout: Rollout, *, source: str) -> Applied:
     """Decide about ``rollout`` now, inside ``m``, and apply the decision."""
-    metrics = outcomes.observations(m.conn, rollout.flag, rollout.state.runs, m.now)
+    metrics = outcomes.observations(
+        m.conn, rollout.flag, rollout.state.runs, m.now, rollout_id=rollout.id
+    )
     decision = decide(rollout.plan, rollout.state, metrics, m.now)
     return apply_in(m, rollout, decision, source=source)
 

@@ -96,7 +96,9 @@ def advance(
         _going(rollout, "advance it")
         if force:
             require_role(m.conn, m.actor, (ADMIN,), "force an advance")
-        metrics = outcomes.observations(m.conn, rollout.flag, rollout.state.runs, m.now)
+        metrics = outcomes.observations(
+            m.conn, rollout.flag, rollout.state.runs, m.now, rollout_id=rollout.id
+        )
         decision = decide(rollout.plan, rollout.state, metrics, m.now)
         if not force:
             if decision.kind not in (DecisionKind.ADVANCE, DecisionKind.COMPLETE):
