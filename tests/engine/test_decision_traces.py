@@ -112,10 +112,13 @@ class TestAlertsCommitWithTheDecision:
     ) -> None:
         clock.advance(60)
         feed(going, clock, candidate=(200, 100))
-        Engine(going, traces=TraceStore()).run_once()
+        traces = TraceStore()
+        Engine(going, traces=traces).run_once()
         (queued,) = Outbox(going.engine).list()
         assert queued.alert.severity is Severity.CRITICAL
         assert queued.alert.flag == "awf_bundle"
+        # the alert names the decision's trace, so debug-last can show how it came about
+        assert queued.alert.trace_id == _only(traces).trace_id
         assert queued.status.value == "pending"
         entry = audit.recent(going, entity="rollout:awf_bundle")[0]
         assert entry.action == "rollout.rollback"

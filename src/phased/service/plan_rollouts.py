@@ -222,7 +222,12 @@ def apply_decision(
 
 
 def _alert(note: AlertNote, rollout: Rollout) -> Alert:
+    # The decision's trace (an engine pass, an API request, a CLI command) is
+    # bound to the log context; the alert names it so `debug-last` finds it.
+    from phased.obs.log import get_context
+
     return Alert(
+        trace_id=get_context().get("trace_id"),
         severity=_ALERT_SEVERITY[note.severity],
         message=f"{rollout.flag}: {note.message}",
         flag=rollout.flag,
