@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         default=Path(".phased/traces.jsonl"),
         description="Where CLI runs keep their traces for `phased debug-last`.",
     )
+    outcome_batch_retention_days: float = Field(
+        default=7.0, gt=0, description="Engine: how long outcome batch ids are remembered."
+    )
     rollup_lateness_seconds: float = Field(
         default=300.0, ge=0, description="Engine: outcome slots older than this are rolled up."
     )

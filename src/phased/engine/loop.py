@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,6 +47,10 @@ from phased.slo import Breach, SloMonitor, get_slo_monitor
 from phased.store.engine import Store
 
 log = get_logger("phased.engine")
+
+DEFAULT_BATCH_RETENTION = timedelta(days=7)
+HOUSEKEEPING_INTERVAL = timedelta(hours=1)
+"""How often a running engine forgets old outcome batch ids (the first pass always does)."""
 
 
 def _log(level: str, event: str, **fields: object) -> None:
@@ -81,6 +86,14 @@ class PassReport:
         return [o for o in self.outcomes if o.acted]
 
 
+@dataclass(slots=True)
+class _Memory:
+    """What an engine carries from one pass to the next."""
+
+    verdicts: dict[tuple[int, str, str], Verdict] = field(default_factory=dict)
+    next_forget: datetime | None = None
+
+
 class _StoreClock:
     """The store's own clock; waiting is real."""
 
@@ -109,6 +122,8 @@ class Engine:
         traces: where each decision's trace is kept (default: the process-wide store).
         rollup_lateness: outcome windows older than this are sealed into rollups and
             read as one row; None reads every window of every stage run each pass.
+        batch_retention: remembered outcome batch ids older than this are forgotten
+            (hourly); a sender retrying a batch after that would be counted twice.
     """
 
     def __init__(
@@ -123,6 +138,7 @@ class Engine:
         heartbeat: timedelta = HISTORY_HEARTBEAT,
         traces: TraceStore | None = None,
         rollup_lateness: timedelta | None = rollups.DEFAULT_LATENESS,
+        batch_retention: timedelta = DEFAULT_BATCH_RETENTION,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or _StoreClock(store)
@@ -133,7 +149,8 @@ class Engine:
         self.heartbeat = heartbeat
         self.traces = traces
         self.rollup_lateness = rollup_lateness
-        self._verdicts: dict[tuple[int, str, str], Verdict] = {}
+        self.batch_retention = batch_retention
+        self._memory = _Memory()
 
     def run_once(self) -> PassReport:
         """Decide about every going rollout once and hand each decision on."""
@@ -144,6 +161,7 @@ class Engine:
             going = records.all_rollouts(conn, active_only=True)
         read_ms = (time.perf_counter() - started) * 1000.0
         self._seal(going, now, report)
+        self._forget_batches(now, report)
         with self.store.read() as conn:
             work = []
             for r in going:
@@ -179,6 +197,26 @@ class Engine:
             report.outcomes.append(outcome)
         self._deliver(report)
         return report
+
+    def _forget_batches(self, now: datetime, report: PassReport) -> None:
+        due = self._memory.next_forget
+        if due is not None and now < due:
+            return
+        try:
+            forgotten = outcomes.forget_batches(self.store, now - self.batch_retention)
+        except Exception as exc:  # batch ids pile up a little longer; nothing is judged wrong
+            message = f"forgetting outcome batch ids failed: {type(exc).__name__}: {exc}"
+            _log("error", "engine_forget_batches_failed", error=message)
+            report.errors.append(message)
+            return
+        self._memory.next_forget = now + HOUSEKEEPING_INTERVAL
+        if forgotten:
+            _log(
+                "info",
+                "engine_forgot_batches",
+                batches=forgotten,
+                retention=str(self.batch_retention),
+            )
 
     def _seal(self, going: list[Rollout], now: datetime, report: PassReport) -> None:
         if self.rollup_lateness is None:
@@ -249,8 +287,8 @@ class Engine:
         monitor = self.slo or get_slo_monitor()
         for result in decision.evaluations:
             key = (rollout.id, result.kind, result.label)
-            before = self._verdicts.get(key)
-            self._verdicts[key] = result.verdict
+            before = self._memory.verdicts.get(key)
+            self._memory.verdicts[key] = result.verdict
             if result.verdict is not Verdict.FAIL or before is Verdict.FAIL:
                 continue
             if result.value is None:
@@ -315,9 +353,21 @@ class Engine:
 
 def engine_settings(settings: Settings) -> dict[str, Any]:
     """The :class:`Engine` keyword arguments that come from the process settings."""
-    return {"rollup_lateness": timedelta(seconds=settings.rollup_lateness_seconds)}
+    return {
+        "rollup_lateness": timedelta(seconds=settings.rollup_lateness_seconds),
+        "batch_retention": timedelta(days=settings.outcome_batch_retention_days),
+    }
+
+
+_memories: weakref.WeakKeyDictionary[Store, _Memory] = weakref.WeakKeyDictionary()
 
 
 def reconcile_once(store: Store) -> PassReport:
-    """One engine pass with the process settings (the server's leader calls this)."""
-    return Engine(store, **engine_settings(get_settings())).run_once()
+    """One engine pass with the process settings (the server's leader calls this).
+
+    What the engine remembers between passes (gate verdicts, so a breach is
+    reported once; when it last forgot batch ids) is kept per store.
+    """
+    engine = Engine(store, **engine_settings(get_settings()))
+    engine._memory = _memories.setdefault(store, _Memory())
+    return engine.run_once()
