@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from phased.obs.traces import get_trace_store
 from phased.service import audit as audit_service
 from phased.service import flags as flag_service
 from phased.service import rollouts as percent_service
@@ -189,6 +190,11 @@ class TestChanges:
         assert _prod_percent(server) == 30
         entry = audit_service.recent(server.store, limit=1)[0]
         assert (entry.actor, entry.action, entry.entity) == ("dev-dana", "rollout.set", "flag:beta")
+        traced = get_trace_store().last("dev-dana")  # debug-last shows dashboard changes too
+        assert traced is not None
+        assert traced.command == "POST /ui/flags/{key}/{env}/rollout"
+        assert traced.ok
+        assert [s.name for s in traced.steps][:3] == ["authenticate", "validate", "service call"]
         page = browser.http.get(done.headers["location"])
         assert "beta in prod now rolls out to 30 %." in page.text
 

@@ -10,13 +10,14 @@ from starlette.concurrency import run_in_threadpool
 
 from phased.alerts.outbox import STATUSES, Outbox
 from phased.alerts.queue import DeliveryStatus, QueuedAlert
+from phased.server.tracing import TracedRoute
 from phased.server.ui.render import page
 from phased.server.ui.session import SessionDep, state_of
 from phased.service import audit as audit_service
 from phased.store.audit import AuditEntry, ChainReport
 from phased.store.engine import Store
 
-router = APIRouter(prefix="/ui")
+router = APIRouter(prefix="/ui", route_class=TracedRoute)
 
 LIMITS = (50, 200, 1000)
 

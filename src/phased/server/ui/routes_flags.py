@@ -20,13 +20,14 @@ from phased.server.api.routes import flags as flags_api
 from phased.server.api.routes import overrides as overrides_api
 from phased.server.api.schemas import MutationPublic
 from phased.server.auth import Permission
+from phased.server.tracing import TracedRoute
 from phased.server.ui.render import act, form_of, page
 from phased.server.ui.session import SessionDep, state_of
 from phased.service import flags as flag_service
 from phased.service import plan_rollouts
 from phased.store.engine import Store
 
-router = APIRouter(prefix="/ui/flags")
+router = APIRouter(prefix="/ui/flags", route_class=TracedRoute)
 
 
 @dataclass(frozen=True, slots=True)

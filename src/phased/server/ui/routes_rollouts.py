@@ -21,6 +21,7 @@ from phased.core.plans.audience import describe_audience
 from phased.core.rollout_state import RolloutPhase
 from phased.server.api.routes import rollouts as rollouts_api
 from phased.server.auth import Permission
+from phased.server.tracing import TracedRoute
 from phased.server.ui.charts import Series, gate_series, render_svg
 from phased.server.ui.render import act, form_of, page
 from phased.server.ui.session import Session, SessionDep, state_of
@@ -29,7 +30,7 @@ from phased.service.rollout_records import HistoryEntry, Rollout
 from phased.service.tokens import Role
 from phased.store.engine import Store
 
-router = APIRouter(prefix="/ui/rollouts")
+router = APIRouter(prefix="/ui/rollouts", route_class=TracedRoute)
 
 HISTORY_READ = 400
 """Recorded decisions read for the charts."""

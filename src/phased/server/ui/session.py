@@ -142,8 +142,9 @@ def current_session(request: Request) -> Session:
     if not secret:
         raise LoginRequiredError(here(request))
     # Binds the owner as the request's user in the log context, as the API's
-    # dependencies do (the access log line then names who looked or changed).
-    with tracing.authenticate(request.scope, mutation=False) as auth:
+    # dependencies do; a POST (a change) gets an execution trace like an API
+    # mutation, so `debug-last` shows dashboard changes too.
+    with tracing.authenticate(request.scope, mutation=True) as auth:
         try:
             principal = authenticate(request, secret)
         except (AuthenticationError, PermissionDeniedError) as exc:
