@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         default=Path(".phased/traces.jsonl"),
         description="Where CLI runs keep their traces for `phased debug-last`.",
     )
+    leader_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often a follower tries to take the leader lock."
+    )
     outcome_batch_retention_days: float = Field(
         default=7.0, gt=0, description="Engine: how long outcome batch ids are remembered."
     )

@@ -46,8 +46,9 @@ def run(
     """
     from phased.cli.common import settings
     from phased.core.durations import parse_duration
+    from phased.engine.leader import LeaderElection, lock_for
     from phased.engine.loop import Engine, PassReport, engine_settings
-    from phased.errors import ValidationError
+    from phased.errors import ConflictError, ValidationError
     from phased.obs.log import configure_logging
 
     try:
@@ -76,14 +77,36 @@ def run(
             for error in report.errors:
                 say(f"[red]error[/]: {error}")
 
-        if once:
-            show(engine.run_once())
-            return
-        say(f"engine running every {interval} on {store.url} (Ctrl-C to stop)")
+        # One engine decides at a time: another `engine run` or a `phased serve` may lead.
+        closing: list[bool] = []
+
+        def changed(leading: bool) -> None:
+            if not once and not closing:
+                say("leading" if leading else "following: another process leads")
+
+        election = LeaderElection(
+            lock_for(store.engine), changed, poll_seconds=settings().leader_poll_seconds
+        )
         try:
-            engine.run(interval=seconds, on_pass=show)
-        except KeyboardInterrupt:
-            say("engine stopped")
+            if once:
+                if not election.round():
+                    raise ConflictError(
+                        "another engine (`phased engine run` or `phased serve`) holds the "
+                        f"leader lock on {store.url}; let it decide, or stop it first",
+                        field="leader",
+                    )
+                show(engine.run_once())
+                return
+            say(f"engine running every {interval} on {store.url} (Ctrl-C to stop)")
+            if not election.round():
+                say("following: another process leads; taking over when it stops")
+            try:
+                engine.run(interval=seconds, on_pass=show, leader=election)
+            except KeyboardInterrupt:
+                say("engine stopped")
+        finally:
+            closing.append(True)
+            election.stop()
 
 
 def register(root: typer.Typer) -> None:

@@ -35,6 +35,7 @@ from phased.core.decide import Decision, decide
 from phased.core.gates import Observations, Verdict
 from phased.core.plans.model import Mode
 from phased.engine.clock import Clock
+from phased.engine.leader import LeaderElection
 from phased.errors import ConflictError
 from phased.obs.log import get_logger
 from phased.obs.traces import ExecutionTrace, TraceStore, trace
@@ -328,14 +329,25 @@ class Engine:
         stop: threading.Event | None = None,
         max_passes: int | None = None,
         on_pass: Callable[[PassReport], object] | None = None,
+        leader: LeaderElection | None = None,
     ) -> int:
         """Pass every ``interval`` seconds until ``stop`` (or ``max_passes``); returns the count.
 
         A pass that fails as a whole (the database is down) is logged and retried next time.
+
+        Args:
+            leader: when given, a pass runs only while this process holds the
+                leader lock (checked right before each pass); otherwise it tries
+                to take the lock every ``leader.poll_seconds``. The caller
+                releases it (``leader.stop()``).
         """
         stop = stop or threading.Event()
         passes = 0
         while not stop.is_set():
+            if leader is not None and not leader.round():
+                if self.clock.wait(leader.poll_seconds, stop):
+                    break
+                continue
             try:
                 report = self.run_once()
             except Exception as exc:
