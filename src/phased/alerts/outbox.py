@@ -207,6 +207,13 @@ class Outbox:
             )
             return bool(result.rowcount == 1)
 
+    def get(self, alert_id: int) -> QueuedAlert | None:
+        """One queued alert, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(alert_outbox).where(alert_outbox.c.id == alert_id)).first()
+            conn.rollback()
+        return None if row is None else _row(row)
+
     def list(self, *, status: DeliveryStatus | None = None, limit: int = 100) -> list[QueuedAlert]:
         """Queued alerts, newest first."""
         query = select(alert_outbox).order_by(alert_outbox.c.id.desc()).limit(limit)

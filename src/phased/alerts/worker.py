@@ -121,29 +121,60 @@ class AlertWorker:
             window_seconds=config.dedup_window_seconds,
             group_window_seconds=config.group_window,
         )
-        start = clock().timestamp()
-        self.channels: dict[str, Channel] = {}
+        self._http = http
+        self._notifiers = dict(notifiers or {})
+        self.channels: dict[str, Channel] = self._build_channels(config, {})
+
+    def _build_channels(
+        self, config: AlertsConfig, keep: Mapping[str, Channel]
+    ) -> dict[str, Channel]:
+        start = self.clock().timestamp()
+        channels: dict[str, Channel] = {}
         for channel_name, channel in config.channels.items():
-            if notifiers is not None and channel_name in notifiers:
-                notifier = notifiers[channel_name]
+            if channel_name in keep:
+                channels[channel_name] = keep[channel_name]
+                continue
+            if channel_name in self._notifiers:
+                notifier = self._notifiers[channel_name]
             else:
-                if http is None:
-                    http = httpx.Client()
+                if self._http is None:
+                    self._http = httpx.Client()
                 notifier = build_notifier(
                     channel_name,
                     channel.kind,
-                    http=http,
+                    http=self._http,
                     url=channel.url,
                     headers=channel.headers,
                     timeout=channel.timeout_seconds,
                 )
-            self.channels[channel_name] = Channel(
+            channels[channel_name] = Channel(
                 notifier=notifier,
                 severities=frozenset(channel.severities),
                 bucket=TokenBucket(
                     rate_per_second=channel.rate_per_minute / 60.0, burst=channel.burst, now=start
                 ),
             )
+        return channels
+
+    def reconfigure(self, config: AlertsConfig) -> None:
+        """Follow a new configuration without losing state that still applies.
+
+        Unchanged channels keep their notifier and rate-limit bucket (a reload
+        must not reset a 429 pause); open dedup windows stay open, with the new
+        window lengths applying to windows opened from now on. Raises like the
+        constructor and then leaves the worker as it was.
+        """
+        check_enabled(config, enabled=self.enabled)
+        keep = {
+            name: self.channels[name]
+            for name, channel in config.channels.items()
+            if name in self.channels and self.config.channels.get(name) == channel
+        }
+        channels = self._build_channels(config, keep)
+        self.dedup.window = config.dedup_window_seconds
+        self.dedup.group_window = config.group_window
+        self.config = config
+        self.channels = channels
 
     def submit(self, alert: Alert) -> int:
         """Queue an alert outside any transaction (the service layer uses the outbox)."""

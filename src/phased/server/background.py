@@ -4,9 +4,11 @@ Every replica competes for leadership; only the leader runs the reconcile
 loop (and, in dev with ``demo_traffic``, the demo traffic generator), so two
 replicas never decide about the same rollout at once.
 
-Alert delivery runs on every replica, on its own thread, when phased's own
-flag ``ENABLE_ALERTS`` is on: the outbox's leases keep two workers from
-sending one alert, and a slow or failing channel never delays a decision.
+Alert delivery runs on every replica, on its own thread (settling alerts as
+skipped while phased's own flag ``ENABLE_ALERTS`` is off): the outbox's
+leases keep two workers from sending one alert, a slow or failing channel
+never delays a decision, and a configuration stored through the API reaches
+every replica's worker without a restart.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from phased.alerts.config import load_alerts_config, parse_alerts_config
+from phased.alerts.config import parse_alerts_config
+from phased.alerts.live import LiveAlertWorker
 from phased.alerts.outbox import Outbox
+from phased.alerts.stored import effective_config
 from phased.alerts.worker import AlertWorker
 from phased.engine.leader import LeaderElection, LeaderLock, lock_for
 from phased.errors import ConfigurationError
@@ -44,12 +48,16 @@ def default_tick() -> Tick | None:
 
 def alert_worker_for(
     settings: Settings, store: Store, *, env: Mapping[str, str] | None = None
-) -> AlertWorker:
+) -> LiveAlertWorker:
     """The alert worker this server runs.
 
     While ``ENABLE_ALERTS`` is off it still runs, settling each decided alert
     as ``skipped`` (visible in ``phased alerts list``): alerts never pile up in
     the outbox to go out late, all at once, when alerts are turned on.
+
+    The channels are the configuration stored through the API when there is
+    one, else the file's (:mod:`phased.alerts.stored`); the worker follows
+    later changes to the stored one without a restart.
 
     Args:
         settings: ``env`` (which environment's ``enable_alerts`` applies) and
@@ -59,26 +67,34 @@ def alert_worker_for(
 
     Raises:
         ConfigurationError: alerts are on but no channel is configured, or the
-            channels file is invalid; raised at start, before serving.
+            configuration in force is invalid; raised at start, before serving.
     """
-    if not alerts_enabled(settings.env, env=env):
-        return AlertWorker(parse_alerts_config({}), Outbox(store.engine), enabled=False)
     path = settings.alerts_config
-    config = load_alerts_config(path) if path.exists() else parse_alerts_config({})
+    if not alerts_enabled(settings.env, env=env):
+        worker = AlertWorker(parse_alerts_config({}), Outbox(store.engine), enabled=False)
+        return LiveAlertWorker(worker, store.engine, file=path, version=0)
+    with store.read() as conn:
+        source, config = effective_config(conn, path)
     if not config.channels:
-        where = f"{path} has no `channels:`" if path.exists() else f"{path} does not exist"
+        if source.origin == "api":
+            where = f"the alerts config stored through the API (v{source.version}) has none"
+        elif path.exists():
+            where = f"{path} has no `channels:`"
+        else:
+            where = f"{path} does not exist"
         raise ConfigurationError(
             f"ENABLE_ALERTS is on but no alert channel is configured ({where}); add one "
             "(docs/alerts.md), point PHASED_ALERTS_CONFIG at your file, or set ENABLE_ALERTS=false",
             field="alerts_config",
         )
-    return AlertWorker(config, Outbox(store.engine), enabled=True)
+    worker = AlertWorker(config, Outbox(store.engine), enabled=True)
+    return LiveAlertWorker(worker, store.engine, file=path, version=source.version)
 
 
 class AlertDelivery:
     """Runs an :class:`AlertWorker` on its own daemon thread until stopped."""
 
-    def __init__(self, worker: AlertWorker, *, poll_seconds: float = 1.0) -> None:
+    def __init__(self, worker: AlertWorker | LiveAlertWorker, *, poll_seconds: float = 1.0) -> None:
         self.worker = worker
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
