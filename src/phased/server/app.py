@@ -16,6 +16,7 @@ from phased import __version__
 from phased.server import errors, tracing, ui, watcher
 from phased.server.api.deps import StateDep
 from phased.server.api.routes import (
+    alerts,
     audit,
     debug,
     flags,
@@ -51,6 +52,7 @@ API_ROUTERS: list[APIRouter] = [
     outcomes.router,
     members.router,
     audit.router,
+    alerts.router,
     tokens.router,
     debug.router,
     sdk.router,
