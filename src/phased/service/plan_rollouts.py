@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from phased.alerts.model import Alert
@@ -38,6 +38,10 @@ from phased.store.engine import Store
 ENGINE_ACTOR = "engine"
 HISTORY_HEARTBEAT = timedelta(minutes=1)
 """A hold whose verdicts did not change is recorded at most this often."""
+OVERDUE_PREFIX = "overdue:"
+"""The key of decide's "past max_duration" alert notes."""
+REALERT_MIN = timedelta(minutes=5)
+REALERT_MAX = timedelta(hours=1)
 
 _ALERT_SEVERITY = {
     "critical": AlertSeverity.CRITICAL,
@@ -237,6 +241,23 @@ def _alert(note: AlertNote, rollout: Rollout) -> Alert:
     )
 
 
+def realert_interval(max_duration: timedelta) -> timedelta:
+    """How often a stage past its ``max_duration`` is alerted again: a quarter of it, 5-60 min."""
+    return min(max(max_duration / 4, REALERT_MIN), REALERT_MAX)
+
+
+def _due(note: AlertNote, last_sent: str | None, rollout: Rollout, now: datetime) -> bool:
+    # Each note key is sent once per stage run (the alert's group key is flag +
+    # rollout + note key), except "past max_duration": a stage that stays stuck
+    # is worth a reminder, at an interval that scales with the stage.
+    if last_sent is None:
+        return True
+    stage = rollout.stage
+    if note.key != OVERDUE_PREFIX + stage.name or stage.max_duration is None:
+        return False
+    return now - datetime.fromisoformat(last_sent) >= realert_interval(stage.max_duration)
+
+
 def _write_flag(m: Mutation, rollout: Rollout, decision: Decision, action: str) -> None:
     flag = require_flag(m.snapshot.flagset, rollout.flag)
     current: Mapping[str, FlagState] = flag.environments
@@ -315,7 +336,7 @@ def apply_in(
     alerted = {} if moved else dict(rollout.alerted)
     docs, sent = [], 0
     for note in decision.alerts:
-        send = note.key not in alerted and not decision.dry_run
+        send = _due(note, alerted.get(note.key), rollout, m.now) and not decision.dry_run
         if send:
             enqueue(m.conn, _alert(note, rollout), now=m.now)
             alerted[note.key] = m.now.isoformat()
