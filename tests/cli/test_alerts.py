@@ -165,5 +165,7 @@ class TestSendTest:
             app, ["alerts", "test", "--channel", "ops", "--config", str(config)]
         )
         assert result.exit_code == 1
-        assert result.stderr.startswith("error: channels.ops: http://127.0.0.1:")
+        # The channel's URL is a credential: masked to its last 4 characters.
+        assert result.stderr.startswith("error: channels.ops: ***oken answered 500")
+        assert "127.0.0.1" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1

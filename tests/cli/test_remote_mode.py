@@ -271,7 +271,7 @@ class TestRemoteOnly:
         assert all(s["status"] == "ok" for s in last["steps"])
 
     def test_database_only_commands_refuse(self, twins: Twins) -> None:
-        for args in (("alerts", "list"), ("engine", "run", "--once")):
+        for args in (("alerts", "deliver", "--once"), ("engine", "run", "--once")):
             out = twins.run(*args, remote=True)
             assert out.code == 1, args
             assert out.err.startswith(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +240,7 @@ def set_config(
 
 
 def send_test(
-    store: Store,
+    store: Store | None,
     *,
     channel: str,
     message: str | None = None,
@@ -251,13 +251,16 @@ def send_test(
 
     Args:
         channel: the channel's name in the configuration in force.
-        config: use this configuration instead (``alerts test --config FILE``).
+        config: use this configuration instead (``alerts test --config FILE``);
+            ``store`` may then be None.
 
     Raises:
         NotFoundError: no channel by that name.
         ValidationError: the configuration in force cannot be used here.
     """
     if config is None:
+        if store is None:
+            raise ValidationError("give a store or a configuration", field="config")
         with store.read() as conn:
             source = source_of(conn, file)
         try:
@@ -277,7 +280,7 @@ def send_test(
         severity=Severity.WARNING,
         message=message or f"Test alert from phased to channel {channel}",
         root_cause="phased alerts test",
-        created_at=store.clock(),
+        created_at=store.clock() if store is not None else datetime.now(UTC),
     )
     timeout = min(settings.timeout_seconds, TEST_TIMEOUT_SECONDS)
     error: str | None = None
