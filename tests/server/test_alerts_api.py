@@ -25,6 +25,7 @@ from phased.server.background import AlertDelivery, EngineHost, alert_worker_for
 from phased.server.config import ServerSettings
 from phased.service import audit
 from phased.store.engine import Store
+from server.ui.test_pages import Browser
 
 if TYPE_CHECKING:
     from server.conftest import RunningServer, ServerFactory
@@ -129,6 +130,24 @@ class TestOutbox:
         text = server.client().get("/api/v1/alerts").text
         assert "abcdefghijklmnopqrstuvwxyz" not in text
         assert "0123456789abcdef" not in text
+
+    def test_dashboard_masks_them_too(self, server: RunningServer, receiver: Receiver) -> None:
+        receiver.default = Reply(status=500)
+        document = webhook(receiver.url(SECRET_PATH))
+        put_config(server, document, 0)
+        enqueue_two(server.store)
+        AlertWorker(
+            parse_alerts_config(document), Outbox(server.store.engine), enabled=True
+        ).drain()
+        browser = Browser(server.url)
+        try:
+            browser.login(server.admin_secret, "/ui/alerts")
+            page = browser.http.get("/ui/alerts", params={"status": "failed"})
+        finally:
+            browser.http.close()
+        assert page.status_code == 200
+        assert "answered 500" in page.text
+        assert "s3cr3tv4lue" not in page.text
 
     def test_missing_and_bad_input(self, server: RunningServer) -> None:
         client = server.client()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -13,6 +14,7 @@ from phased.alerts.queue import DeliveryStatus, QueuedAlert
 from phased.server.tracing import TracedRoute
 from phased.server.ui.render import page
 from phased.server.ui.session import SessionDep, state_of
+from phased.service import alerts as alerts_service
 from phased.service import audit as audit_service
 from phased.store.audit import AuditEntry, ChainReport
 from phased.store.engine import Store
@@ -80,10 +82,11 @@ async def audit_log(
 
 
 def _alerts(
-    store: Store, status: DeliveryStatus | None
+    store: Store, status: DeliveryStatus | None, file: Path
 ) -> tuple[list[QueuedAlert], dict[str, int]]:
-    outbox = Outbox(store.engine)
-    return outbox.list(status=status, limit=200), outbox.counts()
+    # Through the service layer: it masks channel URLs, which are credentials.
+    rows = alerts_service.list_alerts(store, status=status, limit=200, file=file)
+    return rows, Outbox(store.engine).counts()
 
 
 @router.get("/alerts", include_in_schema=False)
@@ -92,7 +95,10 @@ async def alerts(
 ) -> Response:
     """Alerts the engine decided: delivered, failed, waiting, suppressed or skipped."""
     wanted = DeliveryStatus(status) if status in STATUSES else None
-    rows, counts = await run_in_threadpool(_alerts, state_of(request).store, wanted)
+    state = state_of(request)
+    rows, counts = await run_in_threadpool(
+        _alerts, state.store, wanted, state.settings.alerts_config
+    )
     return page(
         request,
         "alerts.html",
