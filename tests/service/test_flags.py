@@ -83,8 +83,9 @@ class TestEnableDisable:
         )
         (entry,) = result.entries
         assert (entry.action, entry.details["environment"]) == ("flag.enable", "dev")
-        assert entry.details["before"] == {"enabled": False}
-        assert entry.details["after"] == {}
+        # the audit entry spells the whole state, defaults included
+        assert entry.details["before"]["enabled"] is False
+        assert entry.details["after"] == {**entry.details["before"], "enabled": True}
         result = flags.set_enabled(
             seeded, actor="bob", key="awf_bundle", environment="prod", enabled=False
         )
