@@ -68,9 +68,7 @@ def upgrade() -> None:
         sa.Column("alerts", sa.JSON, nullable=False),
         sa.Column("waiting", sa.JSON, nullable=False),
     )
-    op.create_index(
-        "ix_rollout_history_rollout_id_id", "rollout_history", ["rollout_id", "id"]
-    )
+    op.create_index("ix_rollout_history_rollout_id_id", "rollout_history", ["rollout_id", "id"])
     op.create_table(
         "rollout_approvals",
         sa.Column("id", _ID, primary_key=True, autoincrement=True),
