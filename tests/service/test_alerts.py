@@ -54,6 +54,13 @@ class TestSetConfig:
         assert entries[1].details["before"] is None
         assert entries[1].details["before_origin"] == "file"
 
+    def test_a_broken_file_does_not_block_storing_a_fix(self, store: Store, tmp_path: Path) -> None:
+        file = tmp_path / "alerts.yaml"
+        file.write_text("channels: [unclosed\n", encoding="utf-8")
+        stored = alerts.set_config(store, actor="ann", document=LOG, version=0, file=file)
+        assert stored.version == 1
+        assert alerts.get_config(store, file=file).origin == "api"
+
     def test_refusals_change_nothing(self, store: Store) -> None:
         before = store.dump()
         with pytest.raises(ValidationError, match="unknown channel kind"):

@@ -201,7 +201,11 @@ def set_config(
     if not isinstance(document, Mapping):
         raise ValidationError("must be a mapping with a `channels:` key", field="config")
     with mutation(store, actor) as m:
-        current = source_of(m.conn, file)
+        try:
+            current = source_of(m.conn, file)
+        except ConfigurationError:
+            # A broken file must not block storing the configuration that replaces it.
+            current = AlertsSource(origin="none", version=0, document={})
         check_version(current.version, version, "the alerts config")
         new = restore_masked(document, current.document)
         try:
@@ -261,9 +265,9 @@ def send_test(
     if config is None:
         if store is None:
             raise ValidationError("give a store or a configuration", field="config")
-        with store.read() as conn:
-            source = source_of(conn, file)
         try:
+            with store.read() as conn:
+                source = source_of(conn, file)
             config = config_of(source)
         except ConfigurationError as exc:
             raise ValidationError(exc.message, field=exc.field) from None
