@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TextIO
 
@@ -52,8 +52,19 @@ def export(
     until: datetime | None = None,
 ) -> int:
     """Write entries as JSON lines, oldest first; returns how many."""
+    return write_jsonl(entries(store), out, since=since, until=until)
+
+
+def write_jsonl(
+    found: Iterable[AuditEntry],
+    out: TextIO,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Write the entries in ``[since, until)`` as JSON lines; returns how many."""
     written = 0
-    for entry in entries(store):
+    for entry in found:
         if since is not None and entry.ts < since:
             continue
         if until is not None and entry.ts >= until:

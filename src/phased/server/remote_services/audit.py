@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TextIO
 
 from phased.server.remote_services import RemoteStore, entry_of
+from phased.service.audit import write_jsonl
 from phased.store.audit import AuditEntry, ChainReport
 
 
@@ -61,12 +62,4 @@ def export(
     until: datetime | None = None,
 ) -> int:
     """Write entries as JSON lines, oldest first; returns how many."""
-    written = 0
-    for entry in entries(store):
-        if since is not None and entry.ts < since:
-            continue
-        if until is not None and entry.ts >= until:
-            continue
-        out.write(json.dumps(entry.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
-        written += 1
-    return written
+    return write_jsonl(entries(store), out, since=since, until=until)
