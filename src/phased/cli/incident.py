@@ -19,7 +19,10 @@ from phased.cli.common import (
 )
 from phased.cli.rollouts import EnvGuard, env_guard
 
-app = typer.Typer(help="Incidents against a flag (seed 002's P0..P3).", no_args_is_help=True)
+app = typer.Typer(
+    help="Incidents against a flag: P0 rolls back at once, P1 pauses (the plan decides).",
+    no_args_is_help=True,
+)
 
 
 @app.command("open")

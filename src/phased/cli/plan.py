@@ -10,7 +10,9 @@ import typer
 
 from phased.errors import PhasedError
 
-app = typer.Typer(help="Rollout plan files: schema, validate, render.", no_args_is_help=True)
+app = typer.Typer(
+    help="Rollout plans: schema, validate, render, apply (start a rollout).", no_args_is_help=True
+)
 
 PlanFile = Annotated[Path, typer.Argument(help="The plan file.", exists=True, dir_okay=False)]
 

@@ -20,7 +20,8 @@ from phased.cli.common import (
 )
 
 app = typer.Typer(
-    help="Rollouts: the share of a flag's audience that gets it.", no_args_is_help=True
+    help="Rollouts: set a percentage, or follow a plan (status, approve, advance, roll back).",
+    no_args_is_help=True,
 )
 
 
