@@ -19,6 +19,14 @@ from phased.core.analysis import (
     is_comparable,
     split_budget,
 )
+from phased.core.analysis.calibration import (
+    LATER_ALPHA,
+    crossing_bound,
+    exact_threshold,
+    grid_share,
+    rate_threshold,
+)
+from phased.core.analysis.evalue import RATE_PRIOR
 from phased.core.outcomes import Aggregate
 from phased.core.sketch import Sketch
 from phased.errors import ValidationError
@@ -55,6 +63,32 @@ def first_flag_rate(
     return None
 
 
+def first_flag_null(
+    rng: random.Random,
+    *,
+    share: float,
+    base_rate: float,
+    alpha: float,
+    minutes: int,
+    jitter: bool = False,
+) -> bool:
+    """Whether a healthy rollout (both arms at ``base_rate``) is ever flagged, checked each minute.
+
+    200 requests a minute, ``share`` of them the candidate's: exactly, or binomially
+    each minute with ``jitter``.
+    """
+    ce = cn = ke = kn = 0
+    for _ in range(minutes):
+        n_cand = binomial(rng, 200, share) if jitter else round(200 * share)
+        cn += n_cand
+        kn += 200 - n_cand
+        ce += binomial(rng, n_cand, base_rate)
+        ke += binomial(rng, 200 - n_cand, base_rate)
+        if compare_rate("error_rate", ce, cn, ke, kn, alpha=alpha).harmful:
+            return True
+    return False
+
+
 def first_flag_latency(
     rng: random.Random, *, minutes: int, cand_sigma: float, alpha: float
 ) -> int | None:
@@ -78,14 +112,16 @@ class TestCompareRate:
         assert not result.insufficient_data
         assert result.candidate_value == pytest.approx(0.04)
         assert result.control_value == pytest.approx(0.01)
-        assert result.threshold == pytest.approx(400)
+        # The exact threshold for a 5 % share: below Ville's 1/alpha = 400, by about 0.35 nats.
+        assert result.threshold == pytest.approx(exact_threshold(0.0025, 0.05))
+        assert 200 < result.threshold < 400
         assert result.reason.startswith("error_rate 0.040 vs control 0.010: +0.030 (e-value ")
-        assert "≥ 400, candidate 1,000 requests)" in result.reason
+        assert f"≥ {result.threshold:.0f}, candidate 1,000 requests)" in result.reason
 
     def test_equal_rates_are_not_harmful(self) -> None:
         result = compare_rate("error_rate", 10, 1000, 190, 19_000, alpha=0.0025)
         assert not result.harmful
-        assert "< 400" in result.reason
+        assert f"< {result.threshold:.0f}" in result.reason
 
     @given(
         st.integers(0, 2000),
@@ -134,6 +170,9 @@ class TestCompareRate:
         both = compare_rate(*stage, alpha=0.0025, prior_segments=[Counts(20, 500, 25, 1500)])
         assert both.e_value > alone.e_value
         assert both.candidate_n == 800
+        # The share changed (25 % then 5 %): the later stages' reserve threshold applies.
+        assert both.threshold == pytest.approx(1 / (LATER_ALPHA * 0.0025))
+        assert alone.threshold == pytest.approx(exact_threshold(0.0025, 300 / 6000))
 
 
 class TestRateFalseRollbacks:
@@ -151,33 +190,126 @@ class TestRateFalseRollbacks:
 
     @pytest.mark.parametrize("base_rate", [0.001, 0.01, 0.1])
     def test_valid_for_any_base_rate_and_share(self, base_rate: float) -> None:
-        # The label test never uses the base rate: whatever it is, and whatever the share,
-        # a healthy candidate checked every minute is flagged in at most alpha of rollouts.
-        # The share of each minute's 200 requests is random, as with real traffic.
+        # The label test never uses the base rate, and its exact threshold depends only on the
+        # share: whatever the base rate, a healthy candidate checked every minute at the
+        # calibrated threshold is flagged in at most alpha of rollouts.
         rng = random.Random(int(base_rate * 1e6))
-        runs, alpha, minutes = 120, 0.1, 40
+        runs, alpha, minutes = 200, 0.1, 40
         for share in (0.05, 0.25, 0.5):
-            flagged = 0
-            for _ in range(runs):
-                ce = cn = ke = kn = 0
-                for _ in range(minutes):
-                    n_cand = binomial(rng, 200, share)
-                    cn += n_cand
-                    kn += 200 - n_cand
-                    ce += binomial(rng, n_cand, base_rate)
-                    ke += binomial(rng, 200 - n_cand, base_rate)
-                    if compare_rate("error_rate", ce, cn, ke, kn, alpha=alpha).harmful:
-                        flagged += 1
-                        break
-            # Ville: at most alpha in expectation; one binomial sd above it is slack enough
-            # for a test whose overshoot keeps it well below alpha (about 0.7 alpha here).
-            assert flagged <= runs * alpha + math.sqrt(runs * alpha * (1 - alpha)), (share, flagged)
+            flagged = sum(
+                first_flag_null(rng, share=share, base_rate=base_rate, alpha=alpha, minutes=minutes)
+                for _ in range(runs)
+            )
+            # The threshold spends up to alpha over an unbounded horizon (less in 40 minutes);
+            # two binomial sd of slack for the runs.
+            bound = runs * alpha + 2 * math.sqrt(runs * alpha * (1 - alpha))
+            assert flagged <= bound, (share, flagged)
+
+    def test_valid_when_each_minutes_share_is_random(self) -> None:
+        # Real traffic: each minute's candidate share is binomial, so the stage's share (and the
+        # 1 % grid cell its threshold comes from) wobbles from minute to minute early on.
+        rng = random.Random(17)
+        runs, alpha = 120, 0.1
+        flagged = sum(
+            first_flag_null(rng, share=0.05, base_rate=0.01, alpha=alpha, minutes=40, jitter=True)
+            for _ in range(runs)
+        )
+        assert flagged <= runs * alpha + 2 * math.sqrt(runs * alpha * (1 - alpha)), flagged
 
     def test_a_5x_error_rate_is_flagged(self) -> None:
         rng = random.Random(7)
         minutes = [first_flag_rate(rng, minutes=60, cand_p=0.05, alpha=0.0025) for _ in range(20)]
         assert sum(m is not None for m in minutes) >= 18
         assert sorted(m if m is not None else 999 for m in minutes)[10] <= 25
+
+
+def label_run(
+    rng: random.Random,
+    share: float,
+    threshold: float,
+    *,
+    switch_at: float = math.inf,
+    later: tuple[float, float] = (0.5, math.inf),
+) -> float:
+    """One healthy rollout as its stream of event labels, checked after every event.
+
+    Each event is the candidate's with probability ``share``; the rate test's e-value
+    (``RATE_PRIOR`` at that share) is tracked per component. When one more candidate
+    event would lift the e-value to ``switch_at`` the stage ends and the stream goes on
+    at ``later = (share, threshold)``. Returns 1 when rejected, else ``min(1, e / c)`` at
+    the point the e-value has fallen below 0.05: Ville's bound on rejecting later, so
+    the mean over runs is an upper bound on the false-rollback probability.
+    """
+    ratios = [r for (r,), _ in RATE_PRIOR]
+    comps = [w for _, w in RATE_PRIOR]
+    p, c = share, threshold
+    up = [r / (1 + p * (r - 1)) for r in ratios]
+    down = [1 / (1 + p * (r - 1)) for r in ratios]
+    for _ in range(5000):
+        if p == share and sum(a * u for a, u in zip(comps, up, strict=True)) >= switch_at:
+            p, c = later
+            up = [r / (1 + p * (r - 1)) for r in ratios]
+            down = [1 / (1 + p * (r - 1)) for r in ratios]
+        step = up if rng.random() < p else down
+        comps = [a * f for a, f in zip(comps, step, strict=True)]
+        e = sum(comps)
+        if e >= c:
+            return 1.0
+        if e < 0.05:
+            break
+    return min(1.0, sum(comps) / c)
+
+
+class TestExactThreshold:
+    """The rate test's calibrated threshold is below 1/alpha and still spends at most alpha."""
+
+    @pytest.mark.parametrize("alpha", [0.00375, 0.1])
+    @pytest.mark.parametrize("share", [0.05, 0.25, 0.5])
+    def test_below_ville_and_within_alpha_by_the_dp(self, alpha: float, share: float) -> None:
+        c, p = exact_threshold(alpha, share), grid_share(share)
+        assert 0.5 / alpha <= c < 1 / alpha
+        assert crossing_bound(c, alpha, p) <= alpha
+        # The smallest such threshold, to the bisection's 0.0054 nats.
+        assert crossing_bound(c * math.exp(-0.006), alpha, p) > alpha
+        assert crossing_bound(1 / alpha, alpha, p) <= alpha
+
+    def test_grid_share_rounds_up_by_at_most_one_percent(self) -> None:
+        for share in (0.001, 0.05, 0.25, 0.5, 0.9):
+            assert share <= grid_share(share) <= share * 1.011
+            assert grid_share(grid_share(share)) == pytest.approx(grid_share(share))
+
+    def test_outside_the_calibrated_shares_it_is_ville(self) -> None:
+        assert exact_threshold(0.01, 0.001) == pytest.approx(100)
+        assert exact_threshold(0.01, 0.99) == pytest.approx(100)
+
+    def test_one_threshold_per_share_then_the_reserve(self) -> None:
+        alpha = 0.01
+        assert rate_threshold(alpha, [0.05]) == exact_threshold(alpha, 0.05)
+        assert rate_threshold(alpha, [0.05, 0.05]) == exact_threshold(alpha, 0.05)
+        assert rate_threshold(alpha, [0.05, 0.25]) == pytest.approx(1 / (LATER_ALPHA * alpha))
+        assert rate_threshold(alpha, [0.05], calibrated=False) == pytest.approx(1 / alpha)
+        assert rate_threshold(alpha, []) == pytest.approx(1 / alpha)
+
+    @pytest.mark.parametrize("share", [0.05, 0.25, 0.5])
+    def test_labels_checked_after_every_event_cross_within_alpha(self, share: float) -> None:
+        rng = random.Random(int(share * 1000))
+        runs, alpha = 3000, 0.1
+        p = grid_share(share)
+        c = exact_threshold(alpha, share)
+        bound = sum(label_run(rng, p, c) for _ in range(runs))
+        assert bound <= runs * alpha + 2 * math.sqrt(runs * alpha * (1 - alpha)), bound
+
+    def test_a_stage_ended_just_below_the_threshold_stays_within_alpha(self) -> None:
+        # The worst moment to end the first stage: one more candidate error would overshoot
+        # 1/alpha. The next stage, at a 99 % share, moves in small steps that Ville's
+        # bound fits tightly; its reserve threshold 1/(0.9 alpha) keeps the whole within alpha.
+        rng = random.Random(5)
+        runs, alpha = 3000, 0.1
+        p = grid_share(0.05)
+        c = exact_threshold(alpha, 0.05)
+        later = (0.99, 1 / (LATER_ALPHA * alpha))
+        bound = sum(label_run(rng, p, c, switch_at=1 / alpha, later=later) for _ in range(runs))
+        assert bound <= runs * alpha + 2 * math.sqrt(runs * alpha * (1 - alpha)), bound
 
 
 class TestCompareLatency:

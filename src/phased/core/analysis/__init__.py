@@ -2,7 +2,8 @@
 
 Every comparison returns a ``Comparison`` (never raises on data) whose
 ``e_value`` is valid under continuous monitoring: a healthy candidate reaches
-``1/alpha`` with probability at most ``alpha`` however often it is checked.
+``threshold`` (``1/alpha``, or for rates the exact, lower threshold of
+``calibration``) with probability at most ``alpha`` however often it is checked.
 ``split_budget`` turns the plan's ``analysis.false_rollback_rate`` into one
 ``alpha`` per compared metric. The method is described in docs/analysis.md.
 

@@ -19,8 +19,10 @@ class Comparison:
         control_value: the control arm's value, None when it has no data.
         difference: ``candidate_value - control_value`` (absolute), None if either is None.
         e_value: the evidence of harm: a test supermartingale under "no harm",
-            so ``P(e_value ever reaches 1/alpha) <= alpha`` however often it is looked at.
-        threshold: ``1 / alpha``: the e-value at which the comparison is harmful.
+            so ``P(e_value ever reaches threshold) <= alpha`` however often it is looked at.
+        threshold: the e-value at which the comparison is harmful: ``1 / alpha``
+            for latency; for rates the exact threshold of ``calibration`` (below
+            ``1 / alpha`` while the rollout's share has not changed).
         alpha: the share of the false-rollback budget this comparison spends.
         harmful: ``e_value >= threshold``: the candidate is worse, with evidence.
         insufficient_data: nothing to compare yet (an arm without requests or

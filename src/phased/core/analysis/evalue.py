@@ -114,3 +114,34 @@ def mixture_e_value(
     if top > 700.0:  # exp overflows past ~709; the verdict is not in doubt
         return math.inf
     return math.exp(top) * sum(math.exp(x - top) for x in logs)
+
+
+def null_share(seg: Counts, rho0: float = 1.0) -> float | None:
+    """``theta0``: the null chance that an event is the candidate's; None if an arm is empty."""
+    if seg.cand_n <= 0 or seg.ctrl_n <= 0:
+        return None
+    return seg.cand_n * rho0 / (seg.cand_n * rho0 + seg.ctrl_n)
+
+
+def labels_e_value(
+    labels: Sequence[tuple[int, int, float]],
+    prior: Sequence[tuple[tuple[float, ...], float]] = RATE_PRIOR,
+) -> float:
+    """The mixture e-value of (candidate events, control events, null share) per segment.
+
+    With null share ``p`` and ratio ``r`` the alternative share is
+    ``p r / (1 + p (r - 1))``, so the log likelihood ratio of one segment is
+    ``e_cand log r - (e_cand + e_ctrl) log(1 + p (r - 1))``: the same value as
+    ``log_likelihood_ratio`` for ``p = theta0``, and decreasing in ``p``.
+    """
+    logs = []
+    for (ratio,), weight in prior:
+        total = math.log(weight)
+        for cand_events, ctrl_events, share in labels:
+            total += cand_events * math.log(ratio)
+            total -= (cand_events + ctrl_events) * math.log1p(share * (ratio - 1.0))
+        logs.append(total)
+    top = max(logs)
+    if top > 700.0:  # exp overflows past ~709; the verdict is not in doubt
+        return math.inf
+    return math.exp(top) * sum(math.exp(x - top) for x in logs)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from phased.core.analysis.calibration import grid_share, rate_threshold
 from phased.core.analysis.comparison import Comparison, fmt_evidence, fmt_value
-from phased.core.analysis.evalue import Counts, mixture_e_value
+from phased.core.analysis.evalue import Counts, labels_e_value, null_share
 from phased.errors import ValidationError
 
 
@@ -69,6 +70,8 @@ def compare_rate(
     One-sided: a candidate that is better or equal is never harmful. Valid
     however often it is called with growing counts (see ``evalue``): the
     chance that a harmless candidate is ever flagged is at most ``alpha``.
+    The e-value uses each stage's null share rounded up to a 1 % grid, and the
+    threshold is the exact one for that share (``calibration``), below ``1/alpha``.
 
     Args:
         metric: the name printed in the reason (``error_rate``, ``fallback_rate``, ...).
@@ -85,7 +88,9 @@ def compare_rate(
             whole rollout with one budget. The arguments above are the current stage.
 
     Returns:
-        A ``Comparison``; ``harmful`` when the e-value reaches ``1/alpha``.
+        A ``Comparison``; ``harmful`` when the e-value reaches its threshold:
+        ``exact_threshold(alpha, share)`` while every stage has had one share,
+        ``1/(LATER_ALPHA * alpha)`` once it changed, ``1/alpha`` with ``max_increase``.
     """
     check_alpha(alpha)
     current = Counts(cand_events, cand_n, ctrl_events, ctrl_n)
@@ -105,10 +110,17 @@ def compare_rate(
     cand_rate = total_cand_e / total_cand_n if total_cand_n else None
     ctrl_rate = total_ctrl_e / total_ctrl_n if total_ctrl_n else None
     difference = cand_rate - ctrl_rate if cand_rate is not None and ctrl_rate is not None else None
-    threshold = 1.0 / alpha
     insufficient = total_cand_n == 0 or total_ctrl_n == 0 or total_cand_e + total_ctrl_e == 0
     rho0 = null_ratio(total_ctrl_e, total_ctrl_n, max_increase, max_increase_pct)
-    e_value = 1.0 if insufficient else mixture_e_value([[seg] for seg in segments], rho0=rho0)
+    labels = [
+        (seg.cand_events, seg.ctrl_events, grid_share(share))
+        for seg in segments
+        if (share := null_share(seg, rho0)) is not None
+    ]
+    # An absolute max_increase makes rho0 a plug-in that moves with the control's rate, so the
+    # share is not steady enough for a calibrated threshold: Ville's 1/alpha throughout.
+    threshold = rate_threshold(alpha, [p for _, _, p in labels], calibrated=max_increase is None)
+    e_value = 1.0 if insufficient else labels_e_value(labels)
     harmful = not insufficient and e_value >= threshold
     if insufficient:
         reason = (
