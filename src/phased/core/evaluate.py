@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import lru_cache
 from types import CodeType
 from typing import Any, NamedTuple
@@ -309,8 +309,3 @@ def _both(a: Callable[[Context], bool], b: Callable[[Context], bool]) -> Callabl
 
 def _override_rank(attribute: str) -> int:
     return {"user": 0, "session": 1}.get(attribute, 2)
-
-
-def utc_from_timestamp(ts: float) -> datetime:
-    """A timezone-aware UTC datetime from epoch seconds."""
-    return datetime.fromtimestamp(ts, tz=UTC)
