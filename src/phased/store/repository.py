@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from phased.core.flags import Flag, FlagSet, FlagState, Segment
 from phased.errors import ConflictError
@@ -123,44 +123,72 @@ def _stale(what: str, expected: int, conn: Connection, current_stmt: Any) -> Con
     )
 
 
-def insert_flag(conn: Connection, flag: Flag, now: datetime) -> None:
-    """Create the definition row (version 1)."""
+# Flags and segments are the same kind of row: a key, a JSON definition and a
+# version that every write checks. One set of helpers writes both.
+
+
+def _insert_definition(
+    conn: Connection, table: Table, key: str, definition: dict[str, Any], now: datetime
+) -> None:
     conn.execute(
-        insert(flags).values(
-            key=flag.key,
-            definition=flag_definition(flag),
-            version=1,
-            created_at=now,
-            updated_at=now,
+        insert(table).values(
+            key=key, definition=definition, version=1, created_at=now, updated_at=now
         )
     )
+
+
+def _update_definition(
+    conn: Connection,
+    table: Table,
+    *,
+    what: str,
+    key: str,
+    definition: dict[str, Any],
+    expected: int,
+    now: datetime,
+) -> int:
+    result = conn.execute(
+        update(table)
+        .where(table.c.key == key, table.c.version == expected)
+        .values(definition=definition, version=expected + 1, updated_at=now)
+    )
+    if result.rowcount != 1:
+        raise _stale(
+            f"{what} {key!r}", expected, conn, select(table.c.version).where(table.c.key == key)
+        )
+    return expected + 1
+
+
+def _delete_definition(conn: Connection, table: Table, what: str, key: str, expected: int) -> None:
+    result = conn.execute(delete(table).where(table.c.key == key, table.c.version == expected))
+    if result.rowcount != 1:
+        raise _stale(
+            f"{what} {key!r}", expected, conn, select(table.c.version).where(table.c.key == key)
+        )
+
+
+def insert_flag(conn: Connection, flag: Flag, now: datetime) -> None:
+    """Create the definition row (version 1)."""
+    _insert_definition(conn, flags, flag.key, flag_definition(flag), now)
 
 
 def update_flag(conn: Connection, flag: Flag, expected: int, now: datetime) -> int:
     """Replace the definition if it is still at ``expected``; returns the new version."""
-    result = conn.execute(
-        update(flags)
-        .where(flags.c.key == flag.key, flags.c.version == expected)
-        .values(definition=flag_definition(flag), version=expected + 1, updated_at=now)
+    return _update_definition(
+        conn,
+        flags,
+        what="flag",
+        key=flag.key,
+        definition=flag_definition(flag),
+        expected=expected,
+        now=now,
     )
-    if result.rowcount != 1:
-        raise _stale(
-            f"flag {flag.key!r}",
-            expected,
-            conn,
-            select(flags.c.version).where(flags.c.key == flag.key),
-        )
-    return expected + 1
 
 
 def delete_flag(conn: Connection, key: str, expected: int) -> None:
     """Delete the flag and its states if it is still at ``expected``."""
     conn.execute(delete(flag_states).where(flag_states.c.flag_key == key))
-    result = conn.execute(delete(flags).where(flags.c.key == key, flags.c.version == expected))
-    if result.rowcount != 1:
-        raise _stale(
-            f"flag {key!r}", expected, conn, select(flags.c.version).where(flags.c.key == key)
-        )
+    _delete_definition(conn, flags, "flag", key, expected)
 
 
 def write_state(
@@ -207,43 +235,22 @@ def write_state(
 
 def insert_segment(conn: Connection, segment: Segment, now: datetime) -> None:
     """Create a segment row (version 1)."""
-    conn.execute(
-        insert(segments).values(
-            key=segment.key,
-            definition=segment_definition(segment),
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    _insert_definition(conn, segments, segment.key, segment_definition(segment), now)
 
 
 def update_segment(conn: Connection, segment: Segment, expected: int, now: datetime) -> int:
     """Replace a segment if it is still at ``expected``."""
-    result = conn.execute(
-        update(segments)
-        .where(segments.c.key == segment.key, segments.c.version == expected)
-        .values(definition=segment_definition(segment), version=expected + 1, updated_at=now)
+    return _update_definition(
+        conn,
+        segments,
+        what="segment",
+        key=segment.key,
+        definition=segment_definition(segment),
+        expected=expected,
+        now=now,
     )
-    if result.rowcount != 1:
-        raise _stale(
-            f"segment {segment.key!r}",
-            expected,
-            conn,
-            select(segments.c.version).where(segments.c.key == segment.key),
-        )
-    return expected + 1
 
 
 def delete_segment(conn: Connection, key: str, expected: int) -> None:
     """Delete a segment if it is still at ``expected``."""
-    result = conn.execute(
-        delete(segments).where(segments.c.key == key, segments.c.version == expected)
-    )
-    if result.rowcount != 1:
-        raise _stale(
-            f"segment {key!r}",
-            expected,
-            conn,
-            select(segments.c.version).where(segments.c.key == key),
-        )
+    _delete_definition(conn, segments, "segment", key, expected)
