@@ -135,3 +135,17 @@ class TestDemo:
         assert "Usage: phased" in first.stdout
         second = run("demo", "--file", str(EXAMPLE))
         assert "loaded" not in second.stdout
+
+
+class TestDurationGrammar:
+    """``override --expires 1h30m`` and ``audit --since 90s`` read like plan durations."""
+
+    def test_compound_and_seconds(self, run: Run, loads: Loads) -> None:
+        assert run("flag", "create", "awf_bundle", "--actor", "admin").exit_code == 0
+        set_ = run(
+            "override", "set", "awf_bundle", "--user", "u1", "--enable",
+            "--expires", "1h30m", "--env", "prod", "--actor", "admin",
+        )  # fmt: skip
+        assert set_.exit_code == 0, set_.stderr
+        assert loads(run("override", "list", "awf_bundle", json=True))[0]["expires"] is not None
+        assert len(loads(run("audit", "recent", "--since", "90s", json=True))) == 2

@@ -15,7 +15,9 @@ app = typer.Typer(
 
 Since = Annotated[
     str | None,
-    typer.Option("--since", help="From this time (ISO 8601) or age (7d, 12h).", show_default=False),
+    typer.Option(
+        "--since", help="From this time (ISO 8601) or age (7d, 1h30m, 90s).", show_default=False
+    ),
 ]
 Until = Annotated[
     str | None,

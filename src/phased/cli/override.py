@@ -61,7 +61,9 @@ def set_(
     ] = None,
     expires: Annotated[
         str | None,
-        typer.Option("--expires", help="7d, 12h, 30m or an ISO 8601 time.", show_default=False),
+        typer.Option(
+            "--expires", help="7d, 12h, 1h30m, 90s or an ISO 8601 time.", show_default=False
+        ),
     ] = None,
     note: Annotated[str, typer.Option(help="Why (kept with the pin).")] = "",
     env: Env = None,

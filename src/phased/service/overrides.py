@@ -24,7 +24,7 @@ from phased.store.engine import Store
 
 
 def parse_expiry(text: str, now: datetime) -> datetime:
-    """``7d``, ``12h``, ``30m``, ``2w`` from ``now``, or an ISO 8601 time (UTC if no zone).
+    """A duration (``7d``, ``1h30m``, ``90s``) from ``now``, or an ISO 8601 time (UTC if no zone).
 
     Raises:
         ValidationError: unreadable, or not in the future.

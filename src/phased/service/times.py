@@ -1,22 +1,23 @@
-"""Durations (``7d``, ``12h``, ``30m``, ``2w``) and ISO 8601 times from the command line."""
+"""Durations and ISO 8601 times from the command line.
+
+Durations use the plans' grammar (:mod:`phased.core.durations`): ``90s``,
+``30m``, ``12h``, ``7d``, ``2w`` or a sum like ``1h30m``.
+"""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
+from phased.core import durations
 from phased.errors import ValidationError
-
-_DURATION = re.compile(r"^\s*(\d+)\s*([wdhm])\s*$")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """``7d`` -> 7 days; None when the text is not a duration."""
-    match = _DURATION.match(text)
-    if match is None:
+    """``7d`` -> 7 days, ``1h30m`` -> 90 minutes; None when the text is not a duration."""
+    try:
+        return durations.parse_duration(text)
+    except ValueError:
         return None
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 def parse_instant(text: str, field: str) -> datetime:
@@ -26,7 +27,7 @@ def parse_instant(text: str, field: str) -> datetime:
     except ValueError:
         raise ValidationError(
             f"cannot read {text!r}; give an ISO 8601 time like 2026-12-01T00:00:00Z "
-            "or a duration like 7d, 12h, 30m",
+            f"or a duration: {durations.DURATION_RULE}",
             field=field,
         ) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
