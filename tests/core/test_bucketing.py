@@ -13,12 +13,18 @@ from hypothesis import strategies as st
 
 from phased.core.bucketing import (
     BUCKETS,
+    SOURCE_GLOBALS,
     hash_id,
+    hash_source,
     pick_variant,
     rollout_bucket,
+    rollout_source,
     threshold,
     variant_bucket,
+    variant_source,
 )
+from phased.core.flags import Flag, FlagSet, FlagState
+from phased.sdk.client import Client
 
 SPEC = json.loads((Path(__file__).parents[1] / "spec" / "bucketing.json").read_text("utf-8"))
 IDS = [f"user-{i}" for i in range(100_000)]
@@ -32,6 +38,49 @@ class TestSpecVectors:
             assert hash_id(v["salt"], v["unit"]) == v["hash"], v
             assert rollout_bucket(v["salt"], v["unit"]) == v["rollout_bucket"], v
             assert variant_bucket(v["salt"], v["unit"]) == v["variant_bucket"], v
+
+    def test_generated_source_is_the_same_arithmetic(self) -> None:
+        """The expressions the compiled evaluator inlines compute the same numbers."""
+        for v in SPEC["vectors"]:
+            names = {**SOURCE_GLOBALS, "salt": v["salt"], "unit": v["unit"]}
+            hashed = eval(hash_source("salt", "unit"), names)
+            assert hashed == v["hash"], v
+            assert eval(rollout_source("h"), {"h": hashed}) == v["rollout_bucket"]
+            assert eval(variant_source("h"), {"h": hashed}) == v["variant_bucket"]
+
+    def test_vectors_through_client(self) -> None:
+        """``Client`` (the production path) buckets every vector as the spec says."""
+        variants = {f"v{i:02d}": 1 for i in range(100)}  # one variant per 100 buckets
+        for v in SPEC["vectors"]:
+            bucket = v["rollout_bucket"]
+            flags = {
+                "at": Flag(key="at", salt=v["salt"], environments={"dev": FlagState(rollout=100)}),
+                # admitted exactly when the bucket is below the threshold
+                "below": Flag(
+                    key="below",
+                    salt=v["salt"],
+                    environments={"dev": FlagState(rollout=(bucket + 1) / 100)},
+                ),
+                "above": Flag(
+                    key="above",
+                    salt=v["salt"],
+                    environments={"dev": FlagState(rollout=bucket / 100)},
+                ),
+                "split": Flag(
+                    key="split",
+                    salt=v["salt"],
+                    variants=variants,
+                    environments={"dev": FlagState(rollout=100)},
+                ),
+            }
+            with Client(FlagSet(flags=flags), env={}) as client:
+                reason = client.evaluate("at", user=v["unit"]).reason
+                assert reason == f"rollout:bucket {bucket}/{BUCKETS} < {BUCKETS}", v
+                assert client.is_enabled("below", user=v["unit"]), v
+                assert not client.is_enabled("above", user=v["unit"]), v
+                expected = f"v{v['variant_bucket'] // 100:02d}"
+                assert client.variant("split", user=v["unit"]) == expected, v
+                assert client.evaluate("split", user=v["unit"]).value == expected, v
 
     def test_hash_does_not_depend_on_pythonhashseed(self) -> None:
         code = (

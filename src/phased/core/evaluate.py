@@ -11,9 +11,11 @@ Order of precedence for one flag in one environment:
    ``session``; a context with neither gets the default, never a random value)
 7. the environment's default
 
-Two paths share these semantics: ``value(ctx)`` for the hot path (no reason
-strings are built) and ``evaluate(ctx)`` with a readable reason. A property
-test checks that they always agree.
+This order is written once, in :func:`_precedence`, which generates two
+Python functions per flag from it: ``value(ctx)`` for the hot path (no reason
+strings are built) and ``explain(ctx)`` behind ``evaluate()``, with a readable
+reason. Both take the hash and the bucket arithmetic from
+:mod:`phased.core.bucketing`. Property tests check that they agree.
 """
 
 from __future__ import annotations
@@ -25,9 +27,15 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any, NamedTuple
 
-from mmh3 import hash as mmh3_hash
-
-from phased.core.bucketing import BUCKETS, hash_id, pick_variant, threshold
+from phased.core.bucketing import (
+    BUCKETS,
+    SOURCE_GLOBALS,
+    hash_source,
+    pick_variant,
+    rollout_source,
+    threshold,
+    variant_source,
+)
 from phased.core.conditions import compile_condition
 from phased.core.flags import Flag, FlagSet, Value
 
@@ -89,6 +97,8 @@ class CompiledFlag:
     stickiness: str = "user"
     cumulative: tuple[tuple[int, str], ...] = ()
     value: Callable[[Context], Value] = field(default=lambda ctx: False)
+    explain: Callable[[Context], tuple[Value, str]] | None = None
+    """``(value, reason)``; generated on the first ``evaluate()`` of the flag."""
 
 
 class CompiledFlagSet:
@@ -172,79 +182,42 @@ class CompiledFlagSet:
         return cf
 
     def _fast(self, cf: CompiledFlag) -> Callable[[Context], Value]:
-        # The hot path is generated per flag so that it holds only the steps
-        # this flag has: an empty override table or rule list costs nothing,
-        # and the common `attr in [...]` test is inlined. All values reach the
-        # code through its namespace; only reprs of str/int are interpolated.
-        if cf.forced is not None:
-            forced = cf.forced[0]
-            return lambda ctx: forced
+        fn: Callable[[Context], Value] = self._generate(cf, explain=False)
+        return fn
+
+    def _explain(self, cf: CompiledFlag) -> Callable[[Context], tuple[Value, str]]:
+        fn: Callable[[Context], tuple[Value, str]] = self._generate(cf, explain=True)
+        return fn
+
+    def _generate(self, cf: CompiledFlag, *, explain: bool) -> Any:
+        # The functions are generated per flag so that they hold only the
+        # steps this flag has: an empty override table or rule list costs
+        # nothing, and the common `attr in [...]` test is inlined. All values
+        # reach the code through its namespace; only reprs of str/int are
+        # interpolated.
         ns: dict[str, Any] = {
+            **SOURCE_GLOBALS,
             "_flags": self._flags,
-            "_hash": mmh3_hash,
             "_pick": pick_variant,
             "_clock": self.clock,
             "_cum": cf.cumulative,
+            "_off": cf.off,
+            "_default": cf.default,
+            "_salt": cf.prefix,
         }
-        body: list[str] = []
-        for i, (key, expected) in enumerate(cf.prerequisites):
-            ns[f"_e{i}"] = expected
-            body += [
-                f"_o = _flags.get({key!r})",
-                f"if _o is None or _o.value(ctx) != _e{i}: return _off",
-            ]
-        for i, (attr, table) in enumerate(cf.overrides):
-            ns[f"_t{i}"] = table
-            body += [
-                f"_g = ctx.get({attr!r})",
-                "if _g is not None:",
-                f"    _h = _t{i}.get(_g if type(_g) is str else str(_g))",
-                "    if _h is not None and (_h[1] is None or _h[1] > _clock()): return _h[0]",
-            ]
-        for i, (pred, served, _label) in enumerate(cf.rules):
-            ns[f"_p{i}"] = pred
-            result = f"_r{i}"
-            if served is None and cf.cumulative:
-                ns[result] = None
-                action = "return _split(ctx)"
-            else:
-                ns[result] = True if served is None else served
-                action = f"return {result}"
-            members = getattr(pred, "members", None)
-            if members is not None and not getattr(pred, "negate", True):
-                ns[f"_s{i}"] = members
-                body += [
-                    f"_g = ctx.get({pred.attr!r})",  # type: ignore[attr-defined]
-                    "if _g is not None:",
-                    "    try:",
-                    f"        if _g in _s{i}: {action}",
-                    "    except TypeError: pass",
-                ]
-            else:
-                body.append(f"if _p{i}(ctx): {action}")
-        unit = [f"_u = ctx.get({cf.stickiness!r})"]
-        if cf.stickiness == "user":
-            unit.append("if _u is None: _u = ctx.get('session')")
-        if cf.threshold:
-            hit = "return _pick((_x // 10000) % 10000, _cum)" if cf.cumulative else "return True"
-            body += [
-                *unit,
-                "if _u is not None:",
-                "    _x = _hash(f'{_salt}:{_u}', 0, False)",
-                f"    if _x % 10000 < {cf.threshold}: {hit}",
-            ]
-        body.append("return _default")
-        ns.update(_off=cf.off, _default=cf.default, _salt=cf.prefix)
+        body = _precedence(cf, ns, explain=explain)
+        unit = _unit_lines(cf)
         split = [
             "def _split(ctx):",
             *("    " + line for line in unit),
             "    if _u is None: return _default",
-            "    return _pick((_hash(f'{_salt}:{_u}', 0, False) // 10000) % 10000, _cum)",
+            f"    _x = {hash_source('_salt', '_u')}",
+            f"    return _pick({variant_source('_x')}, _cum)",
         ]
-        source = "\n".join([*split, "def value(ctx):", *("    " + line for line in body)])
-        exec(_compile_source(source, f"<phased flag {cf.key}>"), ns)
-        fn: Callable[[Context], Value] = ns["value"]
-        return fn
+        name = "explain" if explain else "value"
+        source = "\n".join([*split, f"def {name}(ctx):", *("    " + line for line in body)])
+        exec(_compile_source(source, f"<phased flag {cf.key} {name}>"), ns)
+        return ns[name]
 
     # -- evaluation ----------------------------------------------------------
 
@@ -253,37 +226,11 @@ class CompiledFlagSet:
         cf = self._flags.get(key)
         if cf is None:
             return Evaluation(False, "off", "unknown_flag")
-        if cf.forced is not None:
-            return Evaluation(cf.forced[0], variant_of(cf.forced[0]), cf.forced[1])
-        for other_key, expected in cf.prerequisites:
-            other = self._flags.get(other_key)
-            if other is None or other.value(ctx) != expected:
-                return Evaluation(cf.off, variant_of(cf.off), f"prerequisite:{other_key}")
-        for attr, table in cf.overrides:
-            got = ctx.get(attr)
-            if got is not None:
-                hit = table.get(got if type(got) is str else str(got))
-                if hit is not None and (hit[1] is None or hit[1] > self.clock()):
-                    return Evaluation(hit[0], variant_of(hit[0]), hit[2])
-        for pred, served, label in cf.rules:
-            if pred(ctx):
-                value = cf.value(ctx) if served is None and cf.cumulative else served
-                value = True if value is None else value
-                return Evaluation(value, variant_of(value), label)
-        if cf.threshold:
-            unit = ctx.get(cf.stickiness)
-            if unit is None and cf.stickiness == "user":
-                unit = ctx.get("session")
-            if unit is not None:
-                h = hash_id(cf.prefix, unit)
-                bucket = h % BUCKETS
-                if bucket < cf.threshold:
-                    reason = f"rollout:bucket {bucket}/{BUCKETS} < {cf.threshold}"
-                    if cf.cumulative:
-                        name = pick_variant((h // BUCKETS) % BUCKETS, cf.cumulative)
-                        return Evaluation(name, name, reason)
-                    return Evaluation(True, "on", reason)
-        return Evaluation(cf.default, variant_of(cf.default), "default")
+        explain = cf.explain
+        if explain is None:
+            explain = cf.explain = self._explain(cf)
+        value, reason = explain(ctx)
+        return Evaluation(value, variant_of(value), reason)
 
     def is_enabled(self, key: str, ctx: Context) -> bool:
         """True when the flag is on (boolean) or serves a variant other than its off variant."""
@@ -297,6 +244,91 @@ def _compile_source(source: str, name: str) -> CodeType:
     # that receives a new set recompiles every flag, and the generated source
     # of an unchanged flag is the same text (values live in the namespace).
     return compile(source, name, "exec")
+
+
+def _precedence(cf: CompiledFlag, ns: dict[str, Any], *, explain: bool) -> list[str]:
+    """The body of ``value(ctx)`` (or, with ``explain``, ``explain(ctx)``): the one precedence.
+
+    Each step ends in ``ret(value, reason)``, which returns the value alone on
+    the hot path and ``(value, reason)`` when explaining; the reason
+    expressions are never evaluated on the hot path.
+    """
+
+    def ret(value: str, reason: str) -> str:
+        return f"return ({value}, {reason})" if explain else f"return {value}"
+
+    # 1-2. the process's env var, then the kill switch
+    if cf.forced is not None:
+        ns.update(_forced=cf.forced[0], _why=cf.forced[1])
+        return [ret("_forced", "_why")]
+    body: list[str] = []
+    # 3. prerequisites: another flag's hot-path value
+    for i, (key, expected) in enumerate(cf.prerequisites):
+        ns[f"_e{i}"] = expected
+        body += [
+            f"_o = _flags.get({key!r})",
+            f"if _o is None or _o.value(ctx) != _e{i}: {ret('_off', repr(f'prerequisite:{key}'))}",
+        ]
+    # 4. overrides (user, session, other attributes), unexpired
+    for i, (attr, table) in enumerate(cf.overrides):
+        ns[f"_t{i}"] = table
+        body += [
+            f"_g = ctx.get({attr!r})",
+            "if _g is not None:",
+            f"    _h = _t{i}.get(_g if type(_g) is str else str(_g))",
+            "    if _h is not None and (_h[1] is None or _h[1] > _clock()):",
+            f"        {ret('_h[0]', '_h[2]')}",
+        ]
+    # 5. rules, first match wins; a rule serving nothing serves the variant split
+    for i, (pred, served, label) in enumerate(cf.rules):
+        ns[f"_p{i}"] = pred
+        ns[f"_l{i}"] = label
+        if served is None and cf.cumulative:
+            action = ret("_split(ctx)", f"_l{i}")
+        else:
+            ns[f"_r{i}"] = True if served is None else served
+            action = ret(f"_r{i}", f"_l{i}")
+        members = getattr(pred, "members", None)
+        if members is not None and not getattr(pred, "negate", True):
+            ns[f"_s{i}"] = members
+            body += [
+                f"_g = ctx.get({pred.attr!r})",  # type: ignore[attr-defined]
+                "if _g is not None:",
+                "    try:",
+                f"        if _g in _s{i}: {action}",
+                "    except TypeError: pass",
+            ]
+        else:
+            body.append(f"if _p{i}(ctx): {action}")
+    # 6. the percentage rollout, sticky on the unit (no unit: no rollout)
+    if cf.threshold:
+        body += [*_unit_lines(cf), "if _u is not None:", f"    _x = {hash_source('_salt', '_u')}"]
+        if explain:
+            reason = f"f'rollout:bucket {{_b}}/{BUCKETS} < {cf.threshold}'"
+            body.append(f"    _b = {rollout_source('_x')}")
+            test = f"_b < {cf.threshold}"
+        else:
+            reason = ""
+            test = f"{rollout_source('_x')} < {cf.threshold}"
+        if cf.cumulative:
+            body += [
+                f"    if {test}:",
+                f"        _n = _pick({variant_source('_x')}, _cum)",
+                f"        {ret('_n', reason)}",
+            ]
+        else:
+            body.append(f"    if {test}: {ret('True', reason)}")
+    # 7. the environment's default
+    body.append(ret("_default", "'default'"))
+    return body
+
+
+def _unit_lines(cf: CompiledFlag) -> list[str]:
+    """``_u``: the sticky unit of the context (``user`` falls back to ``session``)."""
+    unit = [f"_u = ctx.get({cf.stickiness!r})"]
+    if cf.stickiness == "user":
+        unit.append("if _u is None: _u = ctx.get('session')")
+    return unit
 
 
 def _differs(value: Callable[[Context], Value], off: Value) -> Callable[[Context], bool]:
