@@ -15,7 +15,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from phased.server.remote import Remote
+    from phased.backend.http import Remote
     from phased.settings import Settings
     from phased.store.engine import Store
 
@@ -61,7 +61,7 @@ def open_store(db: str | None) -> Store:
     """The store named by ``--db``, PHASED_DATABASE_URL or the default (migrated).
 
     With PHASED_SERVER set this is the server instead (a
-    :class:`~phased.server.remote_services.RemoteStore`, which :func:`service`
+    :class:`~phased.backend.http_areas.RemoteStore`, which :func:`service`
     modules accept in its place); ``--db`` is then refused as ambiguous.
     """
     from phased.store.engine import open_store as _open
@@ -73,7 +73,7 @@ def open_store(db: str | None) -> Store:
                 f"--db {db} and PHASED_SERVER {found.server} both name where to work; "
                 "unset PHASED_SERVER to use the database, or drop --db"
             )
-        from phased.server.remote_services import RemoteStore
+        from phased.backend.http_areas import RemoteStore
 
         # Duck-typed: the service() twins take it where the real modules take a Store.
         return cast("Store", RemoteStore(found))
@@ -110,7 +110,7 @@ def remote() -> Remote | None:
     if "current" not in _remote and not settings().server:
         _remote["current"] = None  # the database: no need to load httpx
     if "current" not in _remote:
-        from phased.server.remote import from_settings
+        from phased.backend.http import from_settings
 
         _remote["current"] = from_settings()
     return _remote["current"]
@@ -133,7 +133,7 @@ def service(name: str) -> ModuleType:
 
     from phased.cli.tracing import traced
 
-    package = "phased.server.remote_services" if remote() is not None else "phased.service"
+    package = "phased.backend.http_areas" if remote() is not None else "phased.service"
     module: ModuleType = traced(importlib.import_module(f"{package}.{name}"), name)
     return module
 

@@ -23,7 +23,7 @@ def register(root: typer.Typer) -> None:
 
 
 def _remote() -> Any:
-    from phased.server.remote import from_settings
+    from phased.backend.http import from_settings
 
     return from_settings()
 

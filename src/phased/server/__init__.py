@@ -17,7 +17,7 @@ __all__ = ["ServerSettings", "create_app"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: the CLI's client side (phased.server.remote) must not load FastAPI.
+    # Lazy: the CLI's client side (phased.backend.http) must not load FastAPI.
     if name == "create_app":
         from phased.server.app import create_app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from phased.server.remote_services import RemoteStore, decision_of, entry_of, rollout_of
+from phased.backend.http_areas import RemoteStore, decision_of, entry_of, rollout_of
 from phased.service.plan_rollouts import Applied
 
 if TYPE_CHECKING:

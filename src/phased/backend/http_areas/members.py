@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from phased.server.remote_services import RemoteStore
+from phased.backend.http_areas import RemoteStore
 from phased.service.members import Member, check_roles
 
 __all__ = ["Member", "add_member", "list_members", "remove_member"]

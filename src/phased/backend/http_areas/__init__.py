@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from phased.backend.http import Remote
     from phased.core.decide import Decision
     from phased.core.rollout_state import RolloutState
-    from phased.server.remote import Remote
     from phased.service.base import Result
     from phased.service.diff import EntityChange
     from phased.service.rollout_records import Rollout

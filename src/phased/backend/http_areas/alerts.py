@@ -14,8 +14,8 @@ from typing import Any
 from phased.alerts.config import AlertsConfig
 from phased.alerts.model import Alert
 from phased.alerts.queue import DeliveryStatus, QueuedAlert
+from phased.backend.http_areas import RemoteStore, when
 from phased.errors import ValidationError
-from phased.server.remote_services import RemoteStore, when
 from phased.service.alerts import MAX_LIMIT, AlertsSettings, TestResult, channel_results
 
 __all__ = [

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TextIO
 
-from phased.server.remote_services import RemoteStore, entry_of
+from phased.backend.http_areas import RemoteStore, entry_of
 from phased.service.audit import write_jsonl
 from phased.store.audit import AuditEntry, ChainReport
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from phased.server.remote_services import RemoteStore
+from phased.backend.http_areas import RemoteStore
 from phased.service.rollout_report import fmt_metric
 
 __all__ = ["build_report", "fmt_metric"]

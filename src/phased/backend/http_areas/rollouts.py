@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from phased.server.remote_services import RemoteStore, result_of
+from phased.backend.http_areas import RemoteStore, result_of
 
 if TYPE_CHECKING:
     from phased.service.base import Result

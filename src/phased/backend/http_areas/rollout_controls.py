@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from phased.server.remote_services import RemoteStore
-from phased.server.remote_services.plan_rollouts import Applied, applied_of
+from phased.backend.http_areas import RemoteStore
+from phased.backend.http_areas.plan_rollouts import Applied, applied_of
 
 
 def _post(store: RemoteStore, flag: str, verb: str, body: dict[str, object]) -> Applied | None:

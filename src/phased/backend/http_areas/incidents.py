@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from phased.server.remote_services import RemoteStore, decision_of, rollout_of, when
+from phased.backend.http_areas import RemoteStore, decision_of, rollout_of, when
 from phased.service.incidents import IncidentRecord, Opened
 
 __all__ = ["IncidentRecord", "Opened", "list_incidents", "open_incident", "resolve_incident"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from phased.server.remote_services import RemoteStore, rollout_of
+from phased.backend.http_areas import RemoteStore, rollout_of
 from phased.service.approvals import Recorded
 
 __all__ = ["Recorded", "approve", "check"]

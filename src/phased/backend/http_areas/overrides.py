@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from phased.server.remote_services import RemoteStore, result_of
+from phased.backend.http_areas import RemoteStore, result_of
 from phased.service.overrides import OverrideView, target
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from phased.server.remote_services import RemoteStore, check_environment, result_of
+from phased.backend.http_areas import RemoteStore, check_environment, result_of
 from phased.service.flags import StoredFlag, parse_value, parse_variants
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from phased.server.remote_services import RemoteStore, change_of, entry_of
+from phased.backend.http_areas import RemoteStore, change_of, entry_of
 from phased.service.apply import ApplyOutcome
 
 if TYPE_CHECKING:

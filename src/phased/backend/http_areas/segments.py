@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from phased.server.remote_services import RemoteStore, result_of
+from phased.backend.http_areas import RemoteStore, result_of
 from phased.service.segments import segment_dict
 
 if TYPE_CHECKING:
