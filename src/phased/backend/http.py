@@ -1,4 +1,4 @@
-"""Talking to a phased server from the CLI: ``PHASED_SERVER`` + ``PHASED_TOKEN``.
+"""The backend over a phased server's API: ``PHASED_SERVER`` + ``PHASED_TOKEN``.
 
 :class:`Remote` sends one request and turns the API's error body back into
 the :class:`~phased.errors.PhasedError` subclass with the same code, so a
@@ -8,12 +8,18 @@ the database or against a server.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from phased import errors
 from phased.errors import ConfigurationError, PhasedError
+
+if TYPE_CHECKING:
+    from phased.backend import areas
+    from phased.backend.protocol import Backend
 
 _BY_CODE: dict[str, type[PhasedError]] = {
     "invalid": errors.ValidationError,
@@ -120,3 +126,79 @@ def from_settings() -> Remote | None:
             field="token",
         )
     return Remote(settings.server, settings.token)
+
+
+class HttpBackend:
+    """The :class:`~phased.backend.protocol.Backend` over a server's HTTP API.
+
+    Each area lives in :mod:`phased.backend.http_areas`: the same method
+    names and signatures as the local backend, the same objects rebuilt from
+    the API's JSON, refusals raised as the same error classes.
+    """
+
+    def __init__(self, remote: Remote) -> None:
+        from phased.backend.http_areas import RemoteStore
+        from phased.backend.http_areas.alerts import HttpAlerts
+        from phased.backend.http_areas.apply import HttpApply
+        from phased.backend.http_areas.approvals import HttpApprovals
+        from phased.backend.http_areas.audit import HttpAudit
+        from phased.backend.http_areas.flags import HttpFlags
+        from phased.backend.http_areas.incidents import HttpIncidents
+        from phased.backend.http_areas.members import HttpMembers
+        from phased.backend.http_areas.overrides import HttpOverrides
+        from phased.backend.http_areas.plan_rollouts import HttpPlanRollouts
+        from phased.backend.http_areas.rollout_controls import HttpRolloutControls
+        from phased.backend.http_areas.rollout_report import HttpRolloutReport
+        from phased.backend.http_areas.rollouts import HttpRollouts
+        from phased.backend.http_areas.segments import HttpSegments
+
+        self.remote = remote
+        self.connection = http = RemoteStore(remote)
+        self.alerts: areas.Alerts = HttpAlerts(http)
+        self.apply: areas.Apply = HttpApply(http)
+        self.approvals: areas.Approvals = HttpApprovals(http)
+        self.audit: areas.Audit = HttpAudit(http)
+        self.flags: areas.Flags = HttpFlags(http)
+        self.incidents: areas.Incidents = HttpIncidents(http)
+        self.members: areas.Members = HttpMembers(http)
+        self.overrides: areas.Overrides = HttpOverrides(http)
+        self.plan_rollouts: areas.PlanRollouts = HttpPlanRollouts(http)
+        self.rollout_controls: areas.RolloutControls = HttpRolloutControls(http)
+        self.rollout_report: areas.RolloutReport = HttpRolloutReport(http)
+        self.rollouts: areas.Rollouts = HttpRollouts(http)
+        self.segments: areas.Segments = HttpSegments(http)
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        """The server's environments (asked once)."""
+        return self.connection.environments
+
+    def revision(self) -> int:
+        """The revision after this command's change, else the one the server has loaded."""
+        return self.connection.revision()
+
+    def clock(self) -> datetime:
+        """Now, in UTC."""
+        return self.connection.clock()
+
+    def owner(self) -> str:
+        """The name of the token's owner: the actor of every change made through it."""
+        return str(self.remote.request("GET", "/tokens/me")["name"])
+
+    def close(self) -> None:
+        """Nothing: the connection stays open for the rest of the command."""
+
+    def __enter__(self) -> HttpBackend:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _check(remote: Remote) -> Backend:
+    return HttpBackend(remote)  # mypy: HttpBackend implements the protocol

@@ -17,10 +17,9 @@ from phased.cli.common import (
     actor_of,
     env_of,
     local_store,
-    open_store,
+    open_backend,
     print_json,
     remote,
-    service,
     settings,
     usage_error,
 )
@@ -90,12 +89,13 @@ def list_alerts(
     db: Db = None,
 ) -> None:
     """List queued and sent alerts, newest first (secrets masked)."""
-    alerts = service("alerts")
     wanted = _status(failed, status)
-    with open_store(db) as store:
-        rows = alerts.list_alerts(store, status=wanted, limit=limit, file=settings().alerts_config)
+    with open_backend(db) as backend:
+        rows = backend.alerts.list_alerts(status=wanted, limit=limit, file=settings().alerts_config)
     if as_json:
-        print_json([_row_json(r, alerts.channel_results(r)) for r in rows])
+        from phased.service.alerts import channel_results
+
+        print_json([_row_json(r, channel_results(r)) for r in rows])
         return
     if not rows:
         typer.echo("no alerts")
@@ -125,20 +125,21 @@ def send_test_alert(
     """
     from phased.errors import DeliveryError
 
-    send_test = service("alerts").send_test
     if config is not None:
         if remote() is not None:
             usage_error(
                 "--config and PHASED_SERVER both name the channels; against a server its own "
                 "channels are tested, so drop --config (or unset PHASED_SERVER)"
             )
+        from phased.service.alerts import send_test
+
         result = send_test(
             None, channel=channel, message=message, config=_load_config(config, required=True)
         )
     else:
-        with open_store(db) as store:
-            result = send_test(
-                store, channel=channel, message=message, file=settings().alerts_config
+        with open_backend(db) as backend:
+            result = backend.alerts.send_test(
+                channel=channel, message=message, file=settings().alerts_config
             )
     if not result.delivered:
         raise DeliveryError(result.error or "not delivered", channel=result.channel)
@@ -155,9 +156,8 @@ app.add_typer(config_app, name="config")
 @config_app.command("show")
 def show_config(as_json: Json = False, db: Db = None) -> None:
     """The alerts configuration in force, where it comes from, secrets masked."""
-    get_config = service("alerts").get_config
-    with open_store(db) as store:
-        found = get_config(store, file=settings().alerts_config)
+    with open_backend(db) as backend:
+        found = backend.alerts.get_config(file=settings().alerts_config)
     if as_json:
         print_json(
             {
@@ -205,10 +205,8 @@ def set_config(
     from phased.selfflags import alerts_enabled
 
     document = read_document(file)
-    set_ = service("alerts").set_config
-    with open_store(db) as store:
-        stored = set_(
-            store,
+    with open_backend(db) as backend:
+        stored = backend.alerts.set_config(
             actor=actor_of(actor),
             document=document,
             version=expect_version,

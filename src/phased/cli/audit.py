@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from phased.cli.common import Db, Json, console, open_store, print_json, service
+from phased.cli.common import Db, Json, console, open_backend, print_json
 
 app = typer.Typer(
     help="The audit trail: recent changes, verification, export.", no_args_is_help=True
@@ -55,13 +55,11 @@ def recent(
     """
     from rich.table import Table
 
-    audit = service("audit")
     from phased.service.times import parse_time
 
-    with open_store(db) as store:
-        now = store.clock()
-        entries = audit.recent(
-            store,
+    with open_backend(db) as backend:
+        now = backend.clock()
+        entries = backend.audit.recent(
             limit=limit,
             actor=actor,
             action=action,
@@ -132,10 +130,8 @@ def verify(db: Db = None, json_out: Json = False) -> None:
     """
     from phased.errors import AuditChainError
 
-    audit = service("audit")
-
-    with open_store(db) as store:
-        report = audit.verify(store)
+    with open_backend(db) as backend:
+        report = backend.audit.verify()
     if json_out:
         print_json(
             {
@@ -169,18 +165,17 @@ def export(
     """
     import sys
 
-    audit = service("audit")
     from phased.service.times import parse_time
 
-    with open_store(db) as store:
-        now = store.clock()
+    with open_backend(db) as backend:
+        now = backend.clock()
         start = parse_time(since, now, "since", ago=True)
         end = parse_time(until, now, "until", ago=True)
         if output is None:
-            audit.export(store, sys.stdout, since=start, until=end)
+            backend.audit.export(sys.stdout, since=start, until=end)
         else:
             with output.open("w", encoding="utf-8") as fh:
-                n = audit.export(store, fh, since=start, until=end)
+                n = backend.audit.export(fh, since=start, until=end)
             typer.echo(f"wrote {n} entries to {output}", err=True)
 
 

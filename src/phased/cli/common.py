@@ -7,8 +7,7 @@ functions so that ``phased --help`` starts fast.
 from __future__ import annotations
 
 import json
-from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from phased.backend.http import Remote
+    from phased.backend.protocol import Backend
     from phased.settings import Settings
     from phased.store.engine import Store
 
@@ -57,28 +57,38 @@ def settings() -> Settings:
     return Settings()
 
 
-def open_store(db: str | None) -> Store:
-    """The store named by ``--db``, PHASED_DATABASE_URL or the default (migrated).
+def open_backend(db: str | None) -> Backend:
+    """Where this command works: the store named by ``--db`` (or PHASED_DATABASE_URL, or
+    the default), through the service layer; with PHASED_SERVER set, the server's API.
 
-    With PHASED_SERVER set this is the server instead (a
-    :class:`~phased.backend.http_areas.RemoteStore`, which :func:`service`
-    modules accept in its place); ``--db`` is then refused as ambiguous.
+    Either way the command calls the same typed methods (``backend.flags.get_flag(key)``)
+    and gets the same objects back, so it prints the same output. ``--db`` together
+    with PHASED_SERVER is refused as ambiguous. Each area call is recorded as a step
+    of the command's trace.
     """
-    from phased.store.engine import open_store as _open
+    from phased.backend.protocol import AREAS
+    from phased.cli.tracing import traced
 
     found = remote()
+    backend: Backend
     if found is not None:
         if db is not None:
             usage_error(
                 f"--db {db} and PHASED_SERVER {found.server} both name where to work; "
                 "unset PHASED_SERVER to use the database, or drop --db"
             )
-        from phased.backend.http_areas import RemoteStore
+        from phased.backend.http import HttpBackend
 
-        # Duck-typed: the service() twins take it where the real modules take a Store.
-        return cast("Store", RemoteStore(found))
-    conf = settings()
-    return _open(db or conf.database_url, environments=conf.environments)
+        backend = HttpBackend(found)
+    else:
+        from phased.backend.local import LocalBackend
+        from phased.store.engine import open_store as _open
+
+        conf = settings()
+        backend = LocalBackend(_open(db or conf.database_url, environments=conf.environments))
+    for area in AREAS:
+        setattr(backend, area, traced(getattr(backend, area), area))
+    return backend
 
 
 def local_store(db: str | None, command: str) -> Store:
@@ -121,21 +131,6 @@ def forget_remote() -> None:
     found = _remote.pop("current", None)
     if found is not None:
         found.close()
-
-
-def service(name: str) -> ModuleType:
-    """``phased.service.<name>``, or its remote twin when PHASED_SERVER is set.
-
-    Both expose the same functions returning the same objects, so a command
-    prints the same output against the database and against a server.
-    """
-    import importlib
-
-    from phased.cli.tracing import traced
-
-    package = "phased.backend.http_areas" if remote() is not None else "phased.service"
-    module: ModuleType = traced(importlib.import_module(f"{package}.{name}"), name)
-    return module
 
 
 def actor_of(actor: str | None) -> str:

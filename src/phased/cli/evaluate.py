@@ -11,10 +11,9 @@ from phased.cli.common import (
     Env,
     Json,
     env_of,
-    open_store,
+    open_backend,
     print_json,
     say,
-    service,
     show_value,
 )
 
@@ -57,14 +56,12 @@ def eval_command(
     import time
 
     from phased.core.evaluate import CompiledFlagSet
-
-    flags = service("flags")
     from phased.service.base import require_flag
 
     where = env_of(env)
     context = parse_context(ctx or [])
-    with open_store(db) as store:
-        flagset = flags.load_flagset(store, where)
+    with open_backend(db) as backend:
+        flagset = backend.flags.load_flagset(where)
     require_flag(flagset, key)
     # The same compiled evaluator the SDK runs, env vars of this shell included.
     compiled = CompiledFlagSet(flagset, where, env=os.environ, clock=time.time)

@@ -17,10 +17,9 @@ from phased.cli.common import (
     changed_line,
     console,
     env_of,
-    open_store,
+    open_backend,
     print_json,
     say,
-    service,
     show_value,
 )
 
@@ -76,26 +75,25 @@ def create(
 
     Example: phased flag create awf_bundle --env-var AWF_BUNDLE_ON --actor admin
     """
-    flags = service("flags")
-
     who = actor_of(actor)
-    with open_store(db) as store:
-        flags.create_flag(
-            store,
+    from phased.service.flags import parse_variants
+
+    with open_backend(db) as backend:
+        backend.flags.create_flag(
             actor=who,
             key=key,
             description=description,
             owner=owner,
             tags=tuple(tag or ()),
-            variants=flags.parse_variants(variants),
+            variants=parse_variants(variants),
             env_var=env_var,
             stickiness=stickiness,
         )
-        stored = flags.get_flag(store, key)
+        stored = backend.flags.get_flag(key)
     if json_out:
         print_json(stored.to_dict())
         return
-    say(f"created flag [bold]{key}[/bold], off in {', '.join(store.environments)}")
+    say(f"created flag [bold]{key}[/bold], off in {', '.join(backend.environments)}")
     say(f"next: phased flag enable {key} --env dev --actor {who}")
 
 
@@ -105,15 +103,13 @@ def list_(env: EnvFilter = None, db: Db = None, json_out: Json = False) -> None:
 
     Example: phased flag list --json
     """
-    flags = service("flags")
-
-    with open_store(db) as store:
-        rows = flags.list_flags(store)
-        envs = [env] if env else list(store.environments)
+    with open_backend(db) as backend:
+        rows = backend.flags.list_flags()
+        envs = [env] if env else list(backend.environments)
         if env:
             from phased.service.base import check_environment
 
-            check_environment(store, env)
+            check_environment(backend, env)
     if json_out:
         print_json([r.to_dict() for r in rows])
         return
@@ -144,11 +140,9 @@ def show(key: Key, db: Db = None, json_out: Json = False) -> None:
     """
     from rich.table import Table
 
-    flags = service("flags")
-
-    with open_store(db) as store:
-        stored = flags.get_flag(store, key)
-        envs = store.environments
+    with open_backend(db) as backend:
+        stored = backend.flags.get_flag(key)
+        envs = backend.environments
     if json_out:
         print_json(stored.to_dict())
         return
@@ -197,14 +191,13 @@ def _switch(
     enabled: bool,
     expect: int | None,
 ) -> None:
-    flags = service("flags")
 
     who, where = actor_of(actor), env_of(env)
-    with open_store(db) as store:
-        result = flags.set_enabled(
-            store, actor=who, key=key, environment=where, enabled=enabled, expected_version=expect
+    with open_backend(db) as backend:
+        result = backend.flags.set_enabled(
+            actor=who, key=key, environment=where, enabled=enabled, expected_version=expect
         )
-        state = flags.get_flag(store, key)
+        state = backend.flags.get_flag(key)
     word = "enabled" if enabled else "disabled (killed)"
     say(changed_line(result, f"{key} {word} in {where}"))
     if enabled:
@@ -255,12 +248,9 @@ def set_default(
 
     Example: phased flag set-default enable_debug_cmd on --env dev --actor admin
     """
-    flags = service("flags")
-
     who, where = actor_of(actor), env_of(env)
-    with open_store(db) as store:
-        result = flags.set_default(
-            store,
+    with open_backend(db) as backend:
+        result = backend.flags.set_default(
             actor=who,
             key=key,
             environment=where,
@@ -278,11 +268,9 @@ def delete(
 
     Example: phased flag delete old_checkout --actor admin
     """
-    flags = service("flags")
-
     who = actor_of(actor)
-    with open_store(db) as store:
-        result = flags.delete_flag(store, actor=who, key=key, expected_version=expect_version)
+    with open_backend(db) as backend:
+        result = backend.flags.delete_flag(actor=who, key=key, expected_version=expect_version)
     say(changed_line(result, f"deleted flag {key}"))
 
 

@@ -14,9 +14,8 @@ from phased.cli.common import (
     Json,
     actor_of,
     console,
-    open_store,
+    open_backend,
     print_json,
-    service,
 )
 
 app = typer.Typer(
@@ -38,14 +37,12 @@ def export(
     """
     from phased.core.flagfile import dump_flagset
 
-    flags = service("flags")
-
-    with open_store(db) as store:
+    with open_backend(db) as backend:
         if env is not None:
             from phased.service.base import check_environment
 
-            check_environment(store, env)
-        text = dump_flagset(flags.load_flagset(store), environment=env)
+            check_environment(backend, env)
+        text = dump_flagset(backend.flags.load_flagset(), environment=env)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -76,17 +73,15 @@ def apply_(
     from phased.core.flagfile import parse_flagset
     from phased.errors import ValidationError
 
-    apply = service("apply")
-
     if not file.is_file():
         raise ValidationError(f"no such file {str(file)!r}", field="file")
     wanted = parse_flagset(file.read_text(encoding="utf-8"), str(file))
     who = None if dry_run else actor_of(actor)
-    with open_store(db) as store:
-        outcome = apply.apply(
-            store, actor=who, wanted=wanted, environment=env, source=str(file), dry_run=dry_run
+    with open_backend(db) as backend:
+        outcome = backend.apply.apply(
+            actor=who, wanted=wanted, environment=env, source=str(file), dry_run=dry_run
         )
-        revision = store.revision()
+        revision = backend.revision()
     if json_out:
         print_json(
             {

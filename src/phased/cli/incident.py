@@ -12,10 +12,9 @@ from phased.cli.common import (
     Json,
     actor_of,
     console,
-    open_store,
+    open_backend,
     print_json,
     say,
-    service,
 )
 from phased.cli.rollouts import EnvGuard, env_guard
 
@@ -38,11 +37,8 @@ def open_(
     db: Db = None,
 ) -> None:
     """Open an incident; the plan decides what it does (P0: roll back, by default)."""
-    open_incident = service("incidents").open_incident
-
-    with open_store(db) as store:
-        opened = open_incident(
-            store,
+    with open_backend(db) as backend:
+        opened = backend.incidents.open_incident(
             actor=actor_of(actor),
             flag=key,
             severity=severity,
@@ -65,10 +61,8 @@ def resolve(
     db: Db = None,
 ) -> None:
     """Mark an incident resolved (a rollout it paused stays paused until resumed)."""
-    resolve_incident = service("incidents").resolve_incident
-
-    with open_store(db) as store:
-        done = resolve_incident(store, actor=actor_of(actor), incident=incident)
+    with open_backend(db) as backend:
+        done = backend.incidents.resolve_incident(actor=actor_of(actor), incident=incident)
     say(f"{done.key} resolved by {done.resolved_by}")
 
 
@@ -83,10 +77,8 @@ def list_(
     """Incidents, newest first."""
     from rich.table import Table
 
-    list_incidents = service("incidents").list_incidents
-
-    with open_store(db) as store:
-        found = list_incidents(store, flag=key, open_only=open_only)
+    with open_backend(db) as backend:
+        found = backend.incidents.list_incidents(flag=key, open_only=open_only)
     if json_out:
         print_json([i.to_dict() for i in found])
         return

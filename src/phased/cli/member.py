@@ -12,10 +12,9 @@ from phased.cli.common import (
     Json,
     actor_of,
     console,
-    open_store,
+    open_backend,
     print_json,
     say,
-    service,
 )
 
 app = typer.Typer(
@@ -35,20 +34,16 @@ def add(name: Name, *, role: Roles = None, actor: Actor = None, db: Db = None) -
 
     Example: phased member add alice --role pm --actor admin
     """
-    add_member = service("members").add_member
-
-    with open_store(db) as store:
-        member = add_member(store, actor=actor_of(actor), name=name, roles=role or [])
+    with open_backend(db) as backend:
+        member = backend.members.add_member(actor=actor_of(actor), name=name, roles=role or [])
     say(f"{member.name}: {', '.join(member.roles)}")
 
 
 @app.command("remove")
 def remove(name: Name, *, role: Roles = None, actor: Actor = None, db: Db = None) -> None:
     """Take roles from a person, or remove them when no --role is given (admins only)."""
-    remove_member = service("members").remove_member
-
-    with open_store(db) as store:
-        left = remove_member(store, actor=actor_of(actor), name=name, roles=role or ())
+    with open_backend(db) as backend:
+        left = backend.members.remove_member(actor=actor_of(actor), name=name, roles=role or ())
     say(f"{name}: removed" if left is None else f"{name}: {', '.join(left.roles)}")
 
 
@@ -57,10 +52,8 @@ def list_(*, db: Db = None, json_out: Json = False) -> None:
     """Everyone and their roles."""
     from rich.table import Table
 
-    list_members = service("members").list_members
-
-    with open_store(db) as store:
-        found = list_members(store)
+    with open_backend(db) as backend:
+        found = backend.members.list_members()
     if json_out:
         print_json([m.to_dict() for m in found])
         return

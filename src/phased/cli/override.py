@@ -16,10 +16,9 @@ from phased.cli.common import (
     changed_line,
     console,
     env_of,
-    open_store,
+    open_backend,
     print_json,
     say,
-    service,
     show_value,
 )
 
@@ -76,8 +75,6 @@ def set_(
     """
     from phased.errors import ValidationError
 
-    overrides = service("overrides")
-
     chosen = [v for v in ("on" if enable else None, "off" if disable else None, variant) if v]
     if len(chosen) != 1:
         raise ValidationError(
@@ -85,9 +82,8 @@ def set_(
         )
     who, where = actor_of(actor), env_of(env)
     label = _label(user, session, attr)
-    with open_store(db) as store:
-        result = overrides.set_override(
-            store,
+    with open_backend(db) as backend:
+        result = backend.overrides.set_override(
             actor=who,
             key=key,
             environment=where,
@@ -98,7 +94,7 @@ def set_(
             expires=expires,
             note=note,
         )
-        views = overrides.list_overrides(store, key=key, environment=where)
+        views = backend.overrides.list_overrides(key=key, environment=where)
     pin = next(v.override for v in views if v.override.label == label)
     until = f" until {pin.expires.isoformat()}" if pin.expires else ""
     say(changed_line(result, f"{key} in {where}: {label} → {show_value(pin.serve)}{until}"))
@@ -117,14 +113,12 @@ def list_(
     """
     from rich.table import Table
 
-    overrides = service("overrides")
-
-    with open_store(db) as store:
+    with open_backend(db) as backend:
         if env is not None:
             from phased.service.base import check_environment
 
-            check_environment(store, env)
-        views = overrides.list_overrides(store, key=key, environment=env)
+            check_environment(backend, env)
+        views = backend.overrides.list_overrides(key=key, environment=env)
     if json_out:
         print_json([v.to_dict() for v in views])
         return
@@ -156,13 +150,11 @@ def clear(
 
     Example: phased override clear awf_bundle --session session-456 --env prod --actor admin
     """
-    overrides = service("overrides")
-
     who, where = actor_of(actor), env_of(env)
     label = _label(user, session, attr)
-    with open_store(db) as store:
-        result = overrides.clear_override(
-            store, actor=who, key=key, environment=where, user=user, session=session, attr=attr
+    with open_backend(db) as backend:
+        result = backend.overrides.clear_override(
+            actor=who, key=key, environment=where, user=user, session=session, attr=attr
         )
     say(changed_line(result, f"{key} in {where}: cleared {label}"))
 
@@ -178,11 +170,9 @@ def clear_all(
 
     Example: phased override clear-all --env prod --actor admin
     """
-    overrides = service("overrides")
-
     who, where = actor_of(actor), env_of(env)
-    with open_store(db) as store:
-        result = overrides.clear_all_overrides(store, actor=who, environment=where, key=key)
+    with open_backend(db) as backend:
+        result = backend.overrides.clear_all_overrides(actor=who, environment=where, key=key)
     flags = ", ".join(c.key for c in result.changes) or "none had any"
     say(changed_line(result, f"cleared every override in {where} ({flags})"))
 

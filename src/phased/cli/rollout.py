@@ -14,9 +14,8 @@ from phased.cli.common import (
     actor_of,
     changed_line,
     env_of,
-    open_store,
+    open_backend,
     say,
-    service,
 )
 
 app = typer.Typer(
@@ -41,12 +40,9 @@ def set_(
 
     Example: phased rollout set awf_bundle --percent 25 --env prod --actor admin
     """
-    rollouts = service("rollouts")
-
     who, where = actor_of(actor), env_of(env)
-    with open_store(db) as store:
-        result = rollouts.set_rollout(
-            store,
+    with open_backend(db) as backend:
+        result = backend.rollouts.set_rollout(
             actor=who,
             key=key,
             environment=where,

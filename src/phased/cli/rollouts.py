@@ -20,10 +20,9 @@ from phased.cli.common import (
     Json,
     actor_of,
     console,
-    open_store,
+    open_backend,
     print_json,
     say,
-    service,
 )
 from phased.cli.plan import app as plan_app
 from phased.cli.rollout import app as rollout_app
@@ -111,12 +110,9 @@ def apply(
 
     Example: phased plan apply examples/plans/awf-phase7.yaml --actor alice
     """
-    apply_plan = service("plan_rollouts").apply_plan
-
     who = actor_of(actor)
-    with open_store(db) as store:
-        applied = apply_plan(
-            store,
+    with open_backend(db) as backend:
+        applied = backend.plan_rollouts.apply_plan(
             actor=who,
             text=file.read_text(encoding="utf-8"),
             path=str(file),
@@ -142,16 +138,14 @@ def status(
     json_out: Json = False,
 ) -> None:
     """Where each rollout is; with KEY, every check's value, threshold and verdict now."""
-    plan_rollouts = service("plan_rollouts")
-
-    with open_store(db) as store:
+    with open_backend(db) as backend:
         if key is None:
             latest: dict[str, Rollout] = {}
-            for r in plan_rollouts.list_rollouts(store):
+            for r in backend.plan_rollouts.list_rollouts():
                 latest.setdefault(r.flag, r)
             _status_list(list(latest.values()), json_out)
             return
-        rollout, decision = plan_rollouts.preview(store, key)
+        rollout, decision = backend.plan_rollouts.preview(key)
     if json_out:
         print_json({"rollout": rollout.to_dict(), "decision": decision_json(decision)})
         return
@@ -212,10 +206,8 @@ def history(
     json_out: Json = False,
 ) -> None:
     """The rollout's recorded decisions, with every gate evaluation behind each."""
-    rollout_history = service("plan_rollouts").rollout_history
-
-    with open_store(db) as store:
-        entries = rollout_history(store, key, limit=limit)
+    with open_backend(db) as backend:
+        entries = backend.plan_rollouts.rollout_history(key, limit=limit)
     if json_out:
         print_json([e.to_dict() for e in entries])
         return
@@ -235,12 +227,10 @@ def report(
     """The rollout as a document, its Actual / Status columns filled from what was measured."""
     from phased.errors import ValidationError
 
-    build_report = service("rollout_report").build_report
-
     if fmt != "md":
         raise ValidationError(f"unknown format {fmt!r}; valid: md", field="format")
-    with open_store(db) as store:
-        text = build_report(store, key)
+    with open_backend(db) as backend:
+        text = backend.rollout_report.build_report(key)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -261,11 +251,9 @@ def approve(
     db: Db = None,
 ) -> None:
     """Approve a stage (needs one of its approval roles; never only by the applier)."""
-    approve_stage = service("approvals").approve
-
-    with open_store(db) as store:
-        done = approve_stage(
-            store, actor=actor_of(actor), flag=key, stage=stage, environment=env_guard(env)
+    with open_backend(db) as backend:
+        done = backend.approvals.approve(
+            actor=actor_of(actor), flag=key, stage=stage, environment=env_guard(env)
         )
     _recorded(done, f"approved stage {stage} of {key}")
 
@@ -281,11 +269,8 @@ def check(
     db: Db = None,
 ) -> None:
     """Tick a checklist item of a stage still ahead."""
-    tick = service("approvals").check
-
-    with open_store(db) as store:
-        done = tick(
-            store,
+    with open_backend(db) as backend:
+        done = backend.approvals.check(
             actor=actor_of(actor),
             flag=key,
             item=item,
@@ -318,11 +303,9 @@ def advance(
     db: Db = None,
 ) -> None:
     """Advance now if the stage is ready (with --force: even if it is not)."""
-    advance_rollout = service("rollout_controls").advance
-
-    with open_store(db) as store:
-        applied = advance_rollout(
-            store, actor=actor_of(actor), flag=key, force=force, environment=env_guard(env)
+    with open_backend(db) as backend:
+        applied = backend.rollout_controls.advance(
+            actor=actor_of(actor), flag=key, force=force, environment=env_guard(env)
         )
     say(_applied_line(applied))
 
@@ -337,11 +320,9 @@ def pause(
     db: Db = None,
 ) -> None:
     """Hold the rollout at its current audience until someone resumes it."""
-    pause_rollout = service("rollout_controls").pause_rollout
-
-    with open_store(db) as store:
-        applied = pause_rollout(
-            store, actor=actor_of(actor), flag=key, reason=reason, environment=env_guard(env)
+    with open_backend(db) as backend:
+        applied = backend.rollout_controls.pause_rollout(
+            actor=actor_of(actor), flag=key, reason=reason, environment=env_guard(env)
         )
     say(f"{key}: already paused, nothing written" if applied is None else _applied_line(applied))
 
@@ -349,10 +330,10 @@ def pause(
 @rollout_app.command("resume")
 def resume(key: Key, *, env: EnvGuard = None, actor: Actor = None, db: Db = None) -> None:
     """Let a paused rollout go on."""
-    resume_rollout = service("rollout_controls").resume_rollout
-
-    with open_store(db) as store:
-        applied = resume_rollout(store, actor=actor_of(actor), flag=key, environment=env_guard(env))
+    with open_backend(db) as backend:
+        applied = backend.rollout_controls.resume_rollout(
+            actor=actor_of(actor), flag=key, environment=env_guard(env)
+        )
     say(f"{key}: not paused, nothing written" if applied is None else _applied_line(applied))
 
 
@@ -366,11 +347,9 @@ def rollback(
     db: Db = None,
 ) -> None:
     """Take the flag back to 0 % in the current stage's environment and end the rollout."""
-    rollback_rollout = service("rollout_controls").rollback_rollout
-
-    with open_store(db) as store:
-        applied = rollback_rollout(
-            store, actor=actor_of(actor), flag=key, reason=reason, environment=env_guard(env)
+    with open_backend(db) as backend:
+        applied = backend.rollout_controls.rollback_rollout(
+            actor=actor_of(actor), flag=key, reason=reason, environment=env_guard(env)
         )
     say(_applied_line(applied))
 

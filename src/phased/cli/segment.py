@@ -14,10 +14,9 @@ from phased.cli.common import (
     actor_of,
     changed_line,
     console,
-    open_store,
+    open_backend,
     print_json,
     say,
-    service,
 )
 
 app = typer.Typer(help="Segments: named audiences that flag rules refer to.", no_args_is_help=True)
@@ -50,12 +49,10 @@ def create(
 
     Example: phased segment create staff --where 'role in [admin, pm]' --actor admin
     """
-    segments = service("segments")
-
     who = actor_of(actor)
-    with open_store(db) as store:
-        result = segments.create_segment(
-            store, actor=who, key=name, where=where, description=description
+    with open_backend(db) as backend:
+        result = backend.segments.create_segment(
+            actor=who, key=name, where=where, description=description
         )
     say(changed_line(result, f"created segment {name}"))
 
@@ -68,19 +65,19 @@ def list_(db: Db = None, json_out: Json = False) -> None:
     """
     from rich.table import Table
 
-    segments = service("segments")
+    from phased.service.segments import segment_dict
 
-    with open_store(db) as store:
-        rows = segments.list_segments(store)
+    with open_backend(db) as backend:
+        rows = backend.segments.list_segments()
     if json_out:
-        print_json([segments.segment_dict(s) for s in rows])
+        print_json([segment_dict(s) for s in rows])
         return
     if not rows:
         say("no segments yet: phased segment create NAME --where 'role in [admin]' --actor NAME")
         return
     table = Table("segment", "where", "description", box=None, pad_edge=False)
     for s in rows:
-        table.add_row(s.key, _where_text(segments.segment_dict(s)["where"]), s.description)
+        table.add_row(s.key, _where_text(segment_dict(s)["where"]), s.description)
     console().print(table)
 
 
@@ -90,11 +87,11 @@ def show(name: Name, db: Db = None, json_out: Json = False) -> None:
 
     Example: phased segment show staff
     """
-    segments = service("segments")
+    from phased.service.segments import segment_dict
 
-    with open_store(db) as store:
-        segment, used = segments.get_segment(store, name)
-    data = segments.segment_dict(segment)
+    with open_backend(db) as backend:
+        segment, used = backend.segments.get_segment(name)
+    data = segment_dict(segment)
     if json_out:
         print_json({**data, "used_by": used})
         return
@@ -112,12 +109,10 @@ def delete(
 
     Example: phased segment delete staff --actor admin
     """
-    segments = service("segments")
-
     who = actor_of(actor)
-    with open_store(db) as store:
-        result = segments.delete_segment(
-            store, actor=who, key=name, expected_version=expect_version
+    with open_backend(db) as backend:
+        result = backend.segments.delete_segment(
+            actor=who, key=name, expected_version=expect_version
         )
     say(changed_line(result, f"deleted segment {name}"))
 

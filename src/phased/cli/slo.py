@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from phased.cli.common import Db, Json, console, open_store, print_json, say, service
+from phased.cli.common import Db, Json, console, open_backend, print_json, say
 
 app = typer.Typer(help="SLOs: the measured gates of running rollouts.", no_args_is_help=True)
 
@@ -22,15 +22,15 @@ def status(
 ) -> None:
     """Each gate: value, threshold, verdict, and a suggested action for a breach (seed 003)."""
     from phased.cli.rollouts import checks_table
-
-    plan_rollouts = service("plan_rollouts")
     from phased.slo import suggested_actions
 
-    with open_store(db) as store:
+    with open_backend(db) as backend:
         flags = (
-            [key] if key else [r.flag for r in plan_rollouts.list_rollouts(store, active_only=True)]
+            [key]
+            if key
+            else [r.flag for r in backend.plan_rollouts.list_rollouts(active_only=True)]
         )
-        previews = [plan_rollouts.preview(store, flag) for flag in flags]
+        previews = [backend.plan_rollouts.preview(flag) for flag in flags]
     if json_out:
         out: list[dict[str, Any]] = []
         for rollout, decision in previews:

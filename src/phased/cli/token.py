@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from phased.cli.common import Actor, Db, Json, actor_of, open_store, print_json
+from phased.cli.common import Actor, Db, Json, actor_of, local_store, print_json
 
 app = typer.Typer(help="API tokens for the server: create, list, revoke.", no_args_is_help=True)
 
@@ -53,7 +53,7 @@ def create(
         from phased.service import tokens
 
         who = actor_of(actor)
-        with open_store(db) as store:
+        with local_store(db, "token") as store:
             new = tokens.create_token(store, actor=who, name=name, role=role, environment=env)
         token, secret = new.token.to_dict(), new.secret
     if json_out:
@@ -85,7 +85,7 @@ def list_tokens(
     else:
         from phased.service import tokens
 
-        with open_store(db) as store:
+        with local_store(db, "token") as store:
             found = tokens.list_tokens(store, include_revoked=include_revoked)
         rows = [json.loads(json.dumps(t.to_dict())) for t in found]
     if json_out:
@@ -120,6 +120,6 @@ def revoke(
         from phased.service import tokens
 
         who = actor_of(actor)
-        with open_store(db) as store:
+        with local_store(db, "token") as store:
             row = tokens.revoke_token(store, actor=who, token_id=token_id).to_dict()
     typer.echo(f"revoked token {row['id']} ({row['name']}, role {row['role']})")

@@ -4,7 +4,7 @@ The root group wraps each invocation in :func:`command` (once, in
 ``main.py``): the trace is named after the command (``flag create``), its
 user is the actor (``--actor``, PHASED_ACTOR, or over a server the token's
 owner), each call into the service layer made through
-:func:`phased.cli.common.service` is one step (✅ or ❌ with its time), and a
+:func:`phased.cli.common.open_backend` is one step (✅ or ❌ with its time), and a
 refusal is the trace's error. Finished traces are appended, redacted, to
 PHASED_TRACE_FILE (default ``.phased/traces.jsonl``).
 
@@ -19,14 +19,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import wraps
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from phased.obs.traces import ExecutionTrace
+
+T = TypeVar("T")
 
 UNTRACED = frozenset({"debug-last"})
 """Commands that record no trace (reading the last trace must not replace it)."""
@@ -126,20 +127,23 @@ def _persist(recorded: ExecutionTrace) -> None:
         return
 
 
-def traced(module: ModuleType, name: str) -> Any:
-    """``module`` with each function call recorded as a step of the current trace."""
-    return _TracedModule(module, name) if _current.get() is not None else module
+def traced(area: T, name: str) -> T:
+    """``area`` (of a backend) with each method call recorded as a step of the current trace."""
+    if _current.get() is None:
+        return area
+    # Duck-typed: the proxy has every method of the area, each wrapped.
+    return cast("T", _TracedArea(area, name))
 
 
-class _TracedModule:
-    """A service module whose functions record a trace step per call."""
+class _TracedArea:
+    """A backend area whose methods record a trace step per call (``flags.create_flag``)."""
 
-    def __init__(self, module: ModuleType, name: str) -> None:
-        self._module = module
+    def __init__(self, area: object, name: str) -> None:
+        self._area = area
         self._name = name
 
     def __getattr__(self, attr: str) -> Any:
-        value = getattr(self._module, attr)
+        value = getattr(self._area, attr)
         if not callable(value) or isinstance(value, type):
             return value
         return _step(value, f"{self._name}.{attr}")

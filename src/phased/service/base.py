@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Connection
@@ -156,8 +156,17 @@ def check_actor(actor: str | None) -> str:
     return actor.strip()
 
 
-def check_environment(store: Store, environment: str | None) -> str:
-    """One of the store's environments."""
+class HasEnvironments(Protocol):
+    """A store, or a backend: anything that knows the environments every flag has."""
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        """The environments, in order."""
+        ...
+
+
+def check_environment(store: HasEnvironments, environment: str | None) -> str:
+    """One of the store's (or the backend's) environments."""
     if environment is None or environment not in store.environments:
         raise ValidationError(
             f"unknown environment {environment!r}; use one of: {', '.join(store.environments)} "

@@ -1,10 +1,11 @@
-"""The service layer as the CLI sees it through a server: ``PHASED_SERVER`` + ``PHASED_TOKEN``.
+"""The areas of :class:`~phased.backend.http.HttpBackend`: the service layer over the API.
 
-Each module here is the remote twin of ``phased.service.<name>``: the same
-function names and signatures (the first argument a :class:`RemoteStore`
-instead of a :class:`~phased.store.engine.Store`), returning the same objects
-rebuilt from the API's JSON. A command picks the real module or the twin with
-:func:`phased.cli.common.service` and prints the same output either way.
+Each module holds one area of :class:`~phased.backend.protocol.Backend`
+(``flags.py``: ``HttpFlags``), with the same method names and signatures as
+``phased.service.<name>`` minus the store, returning the same objects rebuilt
+from the API's JSON. mypy checks each against its protocol in
+:mod:`phased.backend.areas`, so a command prints the same output against a
+database and against a server.
 
 The ``actor`` argument of a mutation is not sent: over HTTP the actor is the
 token's owner (the CLI checks a given ``--actor`` against it first).
@@ -13,7 +14,7 @@ token's owner (the CLI checks a given ``--actor`` against it first).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from phased.service.diff import EntityChange
     from phased.service.rollout_records import Rollout
     from phased.store.audit import AuditEntry
-    from phased.store.engine import Store
 
 
 class RemoteStore:
@@ -74,7 +74,7 @@ def check_environment(store: RemoteStore, environment: str | None) -> str:
     """One of the server's environments (the same refusal as locally)."""
     from phased.service import base
 
-    return base.check_environment(cast("Store", store), environment)
+    return base.check_environment(store, environment)
 
 
 def when(value: str | None) -> datetime | None:

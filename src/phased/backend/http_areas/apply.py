@@ -1,4 +1,4 @@
-"""Remote twin of :mod:`phased.service.apply` (see the package docs)."""
+"""The ``apply`` area over the HTTP API (:mod:`phased.service.apply`)."""
 
 from __future__ import annotations
 
@@ -10,32 +10,36 @@ from phased.service.apply import ApplyOutcome
 if TYPE_CHECKING:
     from phased.core.flags import FlagSet
 
-__all__ = ["ApplyOutcome", "apply"]
 
+class HttpApply:
+    """The ``apply`` use cases over the HTTP API."""
 
-def apply(
-    store: RemoteStore,
-    *,
-    actor: str | None,
-    wanted: FlagSet,
-    environment: str | None = None,
-    source: str | None = None,
-    dry_run: bool = False,
-) -> ApplyOutcome:
-    """Make the server's flags match ``wanted`` (sent as a flags file) in one transaction."""
-    from phased.core.flagfile import dump_flagset
+    def __init__(self, http: RemoteStore) -> None:
+        self.http = http
 
-    del actor
-    body = {
-        "text": dump_flagset(wanted),
-        "environment": environment,
-        "source": source,
-        "dry_run": dry_run,
-    }
-    data = store.request("POST", "/flags-file/apply", json=body)
-    store.seen_revision = int(data["revision"])
-    return ApplyOutcome(
-        changes=tuple(change_of(c) for c in data["changes"]),
-        applied=bool(data["applied"]),
-        entries=tuple(entry_of(e) for e in data["audit"]),
-    )
+    def apply(
+        self,
+        *,
+        actor: str | None,
+        wanted: FlagSet,
+        environment: str | None = None,
+        source: str | None = None,
+        dry_run: bool = False,
+    ) -> ApplyOutcome:
+        """Make the server's flags match ``wanted`` (sent as a flags file) in one transaction."""
+        from phased.core.flagfile import dump_flagset
+
+        del actor
+        body = {
+            "text": dump_flagset(wanted),
+            "environment": environment,
+            "source": source,
+            "dry_run": dry_run,
+        }
+        data = self.http.request("POST", "/flags-file/apply", json=body)
+        self.http.seen_revision = int(data["revision"])
+        return ApplyOutcome(
+            changes=tuple(change_of(c) for c in data["changes"]),
+            applied=bool(data["applied"]),
+            entries=tuple(entry_of(e) for e in data["audit"]),
+        )

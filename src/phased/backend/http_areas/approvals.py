@@ -1,4 +1,4 @@
-"""Remote twin of :mod:`phased.service.approvals` (see the package docs)."""
+"""The ``approvals`` area over the HTTP API (:mod:`phased.service.approvals`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from typing import Any
 
 from phased.backend.http_areas import RemoteStore, rollout_of
 from phased.service.approvals import Recorded
-
-__all__ = ["Recorded", "approve", "check"]
 
 
 def _recorded(data: dict[str, Any]) -> Recorded:
@@ -19,30 +17,35 @@ def _recorded(data: dict[str, Any]) -> Recorded:
     )
 
 
-def approve(
-    store: RemoteStore,
-    *,
-    actor: str | None,
-    flag: str,
-    stage: str,
-    environment: str | None = None,
-) -> Recorded:
-    """Approve a stage ahead (the plan's roles and four-eyes apply to the token's owner)."""
-    del actor
-    body = {"stage": stage, "environment": environment}
-    return _recorded(store.request("POST", f"/rollouts/{flag}/approve", json=body))
+class HttpApprovals:
+    """The ``approvals`` use cases over the HTTP API."""
 
+    def __init__(self, http: RemoteStore) -> None:
+        self.http = http
 
-def check(
-    store: RemoteStore,
-    *,
-    actor: str | None,
-    flag: str,
-    item: str,
-    stage: str | None = None,
-    environment: str | None = None,
-) -> Recorded:
-    """Tick a checklist item of a stage ahead."""
-    del actor
-    body = {"item": item, "stage": stage, "environment": environment}
-    return _recorded(store.request("POST", f"/rollouts/{flag}/check", json=body))
+    def approve(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        stage: str,
+        environment: str | None = None,
+    ) -> Recorded:
+        """Approve a stage ahead (the plan's roles and four-eyes apply to the token's owner)."""
+        del actor
+        body = {"stage": stage, "environment": environment}
+        return _recorded(self.http.request("POST", f"/rollouts/{flag}/approve", json=body))
+
+    def check(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        item: str,
+        stage: str | None = None,
+        environment: str | None = None,
+    ) -> Recorded:
+        """Tick a checklist item of a stage ahead."""
+        del actor
+        body = {"item": item, "stage": stage, "environment": environment}
+        return _recorded(self.http.request("POST", f"/rollouts/{flag}/check", json=body))

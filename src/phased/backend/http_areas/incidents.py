@@ -1,4 +1,4 @@
-"""Remote twin of :mod:`phased.service.incidents` (see the package docs)."""
+"""The ``incidents`` area over the HTTP API (:mod:`phased.service.incidents`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from typing import Any
 
 from phased.backend.http_areas import RemoteStore, decision_of, rollout_of, when
 from phased.service.incidents import IncidentRecord, Opened
-
-__all__ = ["IncidentRecord", "Opened", "list_incidents", "open_incident", "resolve_incident"]
 
 
 def incident_of(data: dict[str, Any]) -> IncidentRecord:
@@ -28,34 +26,38 @@ def incident_of(data: dict[str, Any]) -> IncidentRecord:
     )
 
 
-def open_incident(
-    store: RemoteStore,
-    *,
-    actor: str | None,
-    flag: str,
-    severity: str,
-    title: str = "",
-    environment: str | None = None,
-) -> Opened:
-    """Open an incident; the rollout acts on it at once."""
-    del actor
-    body = {"flag": flag, "severity": severity, "title": title, "environment": environment}
-    data = store.request("POST", "/incidents", json=body)
-    decision = None
-    if data.get("outcome") is not None and data.get("rollout") is not None:
-        decision = decision_of(data["outcome"], rollout_of(data["rollout"]).state)
-    return Opened(incident=incident_of(data["incident"]), decision=decision)
+class HttpIncidents:
+    """The ``incidents`` use cases over the HTTP API."""
 
+    def __init__(self, http: RemoteStore) -> None:
+        self.http = http
 
-def resolve_incident(store: RemoteStore, *, actor: str | None, incident: str) -> IncidentRecord:
-    """Mark an incident resolved."""
-    del actor
-    return incident_of(store.request("POST", f"/incidents/{incident}/resolve"))
+    def open_incident(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        severity: str,
+        title: str = "",
+        environment: str | None = None,
+    ) -> Opened:
+        """Open an incident; the rollout acts on it at once."""
+        del actor
+        body = {"flag": flag, "severity": severity, "title": title, "environment": environment}
+        data = self.http.request("POST", "/incidents", json=body)
+        decision = None
+        if data.get("outcome") is not None and data.get("rollout") is not None:
+            decision = decision_of(data["outcome"], rollout_of(data["rollout"]).state)
+        return Opened(incident=incident_of(data["incident"]), decision=decision)
 
+    def resolve_incident(self, *, actor: str | None, incident: str) -> IncidentRecord:
+        """Mark an incident resolved."""
+        del actor
+        return incident_of(self.http.request("POST", f"/incidents/{incident}/resolve"))
 
-def list_incidents(
-    store: RemoteStore, *, flag: str | None = None, open_only: bool = False
-) -> list[IncidentRecord]:
-    """Incidents, newest first."""
-    rows = store.request("GET", "/incidents", params={"flag": flag, "open_only": open_only})
-    return [incident_of(r) for r in rows]
+    def list_incidents(
+        self, *, flag: str | None = None, open_only: bool = False
+    ) -> list[IncidentRecord]:
+        """Incidents, newest first."""
+        rows = self.http.request("GET", "/incidents", params={"flag": flag, "open_only": open_only})
+        return [incident_of(r) for r in rows]

@@ -1,4 +1,4 @@
-"""Remote twin of :mod:`phased.service.members` (see the package docs)."""
+"""The ``members`` area over the HTTP API (:mod:`phased.service.members`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from typing import Any
 
 from phased.backend.http_areas import RemoteStore
 from phased.service.members import Member, check_roles
-
-__all__ = ["Member", "add_member", "list_members", "remove_member"]
 
 
 def member_of(data: dict[str, Any]) -> Member:
@@ -23,22 +21,26 @@ def member_of(data: dict[str, Any]) -> Member:
     )
 
 
-def list_members(store: RemoteStore) -> list[Member]:
-    """Everyone and their roles."""
-    return [member_of(m) for m in store.request("GET", "/members")]
+class HttpMembers:
+    """The ``members`` use cases over the HTTP API."""
 
+    def __init__(self, http: RemoteStore) -> None:
+        self.http = http
 
-def add_member(store: RemoteStore, *, actor: str | None, name: str, roles: Iterable[str]) -> Member:
-    """Add a person or more roles (admin token)."""
-    del actor
-    body = {"name": name, "roles": list(check_roles(roles))}
-    return member_of(store.request("POST", "/members", json=body))
+    def list_members(self) -> list[Member]:
+        """Everyone and their roles."""
+        return [member_of(m) for m in self.http.request("GET", "/members")]
 
+    def add_member(self, *, actor: str | None, name: str, roles: Iterable[str]) -> Member:
+        """Add a person or more roles (admin token)."""
+        del actor
+        body = {"name": name, "roles": list(check_roles(roles))}
+        return member_of(self.http.request("POST", "/members", json=body))
 
-def remove_member(
-    store: RemoteStore, *, actor: str | None, name: str, roles: Iterable[str] = ()
-) -> Member | None:
-    """Take roles from a person, or remove them (None: removed entirely)."""
-    del actor
-    data = store.request("DELETE", f"/members/{name}", params={"role": list(roles) or None})
-    return None if data["member"] is None else member_of(data["member"])
+    def remove_member(
+        self, *, actor: str | None, name: str, roles: Iterable[str] = ()
+    ) -> Member | None:
+        """Take roles from a person, or remove them (None: removed entirely)."""
+        del actor
+        data = self.http.request("DELETE", f"/members/{name}", params={"role": list(roles) or None})
+        return None if data["member"] is None else member_of(data["member"])

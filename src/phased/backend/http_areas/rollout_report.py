@@ -1,14 +1,17 @@
-"""Remote twin of :mod:`phased.service.rollout_report` (see the package docs)."""
+"""The ``rollout_report`` area over the HTTP API (:mod:`phased.service.rollout_report`)."""
 
 from __future__ import annotations
 
 from phased.backend.http_areas import RemoteStore
-from phased.service.rollout_report import fmt_metric
-
-__all__ = ["build_report", "fmt_metric"]
 
 
-def build_report(store: RemoteStore, flag: str) -> str:
-    """The rollout as a document, written by the server."""
-    text: str = store.request("GET", f"/rollouts/{flag}/report", raw=True)
-    return text
+class HttpRolloutReport:
+    """The ``rollout_report`` use cases over the HTTP API."""
+
+    def __init__(self, http: RemoteStore) -> None:
+        self.http = http
+
+    def build_report(self, flag: str) -> str:
+        """The rollout as a document, written by the server."""
+        text: str = self.http.request("GET", f"/rollouts/{flag}/report", raw=True)
+        return text

@@ -1,4 +1,4 @@
-"""Remote twin of :mod:`phased.service.rollouts` (see the package docs)."""
+"""The ``rollouts`` area over the HTTP API (:mod:`phased.service.rollouts`)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,23 @@ if TYPE_CHECKING:
     from phased.service.base import Result
 
 
-def set_rollout(
-    store: RemoteStore,
-    *,
-    actor: str | None,
-    key: str,
-    environment: str,
-    percent: float,
-    expected_version: int | None = None,
-) -> Result:
-    """Set the rollout percentage of ``key`` in ``environment``."""
-    del actor
-    body = {"percent": percent, "version": expected_version}
-    path = f"/flags/{key}/environments/{environment}/rollout"
-    return result_of(store.request("PUT", path, json=body))
+class HttpRollouts:
+    """The ``rollouts`` use cases over the HTTP API."""
+
+    def __init__(self, http: RemoteStore) -> None:
+        self.http = http
+
+    def set_rollout(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        environment: str,
+        percent: float,
+        expected_version: int | None = None,
+    ) -> Result:
+        """Set the rollout percentage of ``key`` in ``environment``."""
+        del actor
+        body = {"percent": percent, "version": expected_version}
+        path = f"/flags/{key}/environments/{environment}/rollout"
+        return result_of(self.http.request("PUT", path, json=body))

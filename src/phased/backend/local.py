@@ -1,0 +1,598 @@
+"""The :class:`~phased.backend.protocol.Backend` over a store: the service layer, in process.
+
+Each area binds its :mod:`phased.service` module to the store: a method is
+the service function of the same name with ``self.store`` as its first
+argument, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
+
+from phased.service import alerts as _alerts
+from phased.service import apply as _apply
+from phased.service import approvals as _approvals
+from phased.service import audit as _audit
+from phased.service import flags as _flags
+from phased.service import incidents as _incidents
+from phased.service import members as _members
+from phased.service import overrides as _overrides
+from phased.service import plan_rollouts as _plan_rollouts
+from phased.service import rollout_controls as _rollout_controls
+from phased.service import rollout_report as _rollout_report
+from phased.service import rollouts as _rollouts
+from phased.service import segments as _segments
+
+if TYPE_CHECKING:
+    from phased.alerts.config import AlertsConfig
+    from phased.alerts.queue import DeliveryStatus, QueuedAlert
+    from phased.backend.protocol import Backend
+    from phased.core.decide import Decision
+    from phased.core.flags import FlagSet, Segment, Value
+    from phased.service.alerts import AlertsSettings, TestResult
+    from phased.service.apply import ApplyOutcome
+    from phased.service.approvals import Recorded
+    from phased.service.base import Result
+    from phased.service.flags import StoredFlag
+    from phased.service.incidents import IncidentRecord, Opened
+    from phased.service.members import Member
+    from phased.service.overrides import OverrideView
+    from phased.service.plan_rollouts import Applied
+    from phased.service.rollout_records import HistoryEntry, Rollout
+    from phased.store.audit import AuditEntry, ChainReport
+    from phased.store.engine import Store
+
+
+class LocalAlerts:
+    """:mod:`phased.service.alerts` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list_alerts(
+        self,
+        *,
+        status: DeliveryStatus | None = None,
+        limit: int = 50,
+        file: Path | None = None,
+    ) -> list[QueuedAlert]:
+        return _alerts.list_alerts(self.store, status=status, limit=limit, file=file)
+
+    def get_alert(self, alert_id: int, *, file: Path | None = None) -> QueuedAlert:
+        return _alerts.get_alert(self.store, alert_id, file=file)
+
+    def get_config(self, *, file: Path | None = None) -> AlertsSettings:
+        return _alerts.get_config(self.store, file=file)
+
+    def set_config(
+        self,
+        *,
+        actor: str | None,
+        document: Mapping[str, Any],
+        version: int | None,
+        file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        require_channels: bool = False,
+    ) -> AlertsSettings:
+        return _alerts.set_config(
+            self.store,
+            actor=actor,
+            document=document,
+            version=version,
+            file=file,
+            environ=environ,
+            require_channels=require_channels,
+        )
+
+    def send_test(
+        self,
+        *,
+        channel: str,
+        message: str | None = None,
+        file: Path | None = None,
+        config: AlertsConfig | None = None,
+    ) -> TestResult:
+        return _alerts.send_test(
+            self.store, channel=channel, message=message, file=file, config=config
+        )
+
+
+class LocalApply:
+    """:mod:`phased.service.apply` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def apply(
+        self,
+        *,
+        actor: str | None,
+        wanted: FlagSet,
+        environment: str | None = None,
+        source: str | None = None,
+        dry_run: bool = False,
+    ) -> ApplyOutcome:
+        return _apply.apply(
+            self.store,
+            actor=actor,
+            wanted=wanted,
+            environment=environment,
+            source=source,
+            dry_run=dry_run,
+        )
+
+
+class LocalApprovals:
+    """:mod:`phased.service.approvals` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def approve(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        stage: str,
+        environment: str | None = None,
+    ) -> Recorded:
+        return _approvals.approve(
+            self.store, actor=actor, flag=flag, stage=stage, environment=environment
+        )
+
+    def check(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        item: str,
+        stage: str | None = None,
+        environment: str | None = None,
+    ) -> Recorded:
+        return _approvals.check(
+            self.store, actor=actor, flag=flag, item=item, stage=stage, environment=environment
+        )
+
+
+class LocalAudit:
+    """:mod:`phased.service.audit` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def recent(
+        self,
+        *,
+        limit: int | None = 50,
+        actor: str | None = None,
+        action: str | None = None,
+        entity: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[AuditEntry]:
+        return _audit.recent(
+            self.store,
+            limit=limit,
+            actor=actor,
+            action=action,
+            entity=entity,
+            since=since,
+            until=until,
+        )
+
+    def verify(self) -> ChainReport:
+        return _audit.verify(self.store)
+
+    def entries(self) -> Iterator[AuditEntry]:
+        return _audit.entries(self.store)
+
+    def export(
+        self,
+        out: TextIO,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        return _audit.export(self.store, out, since=since, until=until)
+
+
+class LocalFlags:
+    """:mod:`phased.service.flags` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def load_flagset(self, environment: str | None = None) -> FlagSet:
+        return _flags.load_flagset(self.store, environment)
+
+    def get_flag(self, key: str) -> StoredFlag:
+        return _flags.get_flag(self.store, key)
+
+    def list_flags(self) -> list[StoredFlag]:
+        return _flags.list_flags(self.store)
+
+    def create_flag(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        description: str = "",
+        owner: str | None = None,
+        tags: tuple[str, ...] = (),
+        variants: dict[str, int] | None = None,
+        env_var: str | None = None,
+        stickiness: str = "user",
+    ) -> Result:
+        return _flags.create_flag(
+            self.store,
+            actor=actor,
+            key=key,
+            description=description,
+            owner=owner,
+            tags=tags,
+            variants=variants,
+            env_var=env_var,
+            stickiness=stickiness,
+        )
+
+    def set_enabled(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        environment: str,
+        enabled: bool,
+        expected_version: int | None = None,
+    ) -> Result:
+        return _flags.set_enabled(
+            self.store,
+            actor=actor,
+            key=key,
+            environment=environment,
+            enabled=enabled,
+            expected_version=expected_version,
+        )
+
+    def set_default(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        environment: str,
+        value: str,
+        expected_version: int | None = None,
+    ) -> Result:
+        return _flags.set_default(
+            self.store,
+            actor=actor,
+            key=key,
+            environment=environment,
+            value=value,
+            expected_version=expected_version,
+        )
+
+    def delete_flag(
+        self, *, actor: str | None, key: str, expected_version: int | None = None
+    ) -> Result:
+        return _flags.delete_flag(
+            self.store, actor=actor, key=key, expected_version=expected_version
+        )
+
+
+class LocalIncidents:
+    """:mod:`phased.service.incidents` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def open_incident(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        severity: str,
+        title: str = "",
+        environment: str | None = None,
+    ) -> Opened:
+        return _incidents.open_incident(
+            self.store,
+            actor=actor,
+            flag=flag,
+            severity=severity,
+            title=title,
+            environment=environment,
+        )
+
+    def resolve_incident(self, *, actor: str | None, incident: str) -> IncidentRecord:
+        return _incidents.resolve_incident(self.store, actor=actor, incident=incident)
+
+    def list_incidents(
+        self, *, flag: str | None = None, open_only: bool = False
+    ) -> list[IncidentRecord]:
+        return _incidents.list_incidents(self.store, flag=flag, open_only=open_only)
+
+
+class LocalMembers:
+    """:mod:`phased.service.members` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list_members(self) -> list[Member]:
+        return _members.list_members(self.store)
+
+    def add_member(self, *, actor: str | None, name: str, roles: Iterable[str]) -> Member:
+        return _members.add_member(self.store, actor=actor, name=name, roles=roles)
+
+    def remove_member(
+        self, *, actor: str | None, name: str, roles: Iterable[str] = ()
+    ) -> Member | None:
+        return _members.remove_member(self.store, actor=actor, name=name, roles=roles)
+
+
+class LocalOverrides:
+    """:mod:`phased.service.overrides` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list_overrides(
+        self, *, key: str | None = None, environment: str | None = None
+    ) -> list[OverrideView]:
+        return _overrides.list_overrides(self.store, key=key, environment=environment)
+
+    def set_override(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        environment: str,
+        serve: Value | str,
+        user: str | None = None,
+        session: str | None = None,
+        attr: str | None = None,
+        expires: str | datetime | None = None,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> Result:
+        return _overrides.set_override(
+            self.store,
+            actor=actor,
+            key=key,
+            environment=environment,
+            serve=serve,
+            user=user,
+            session=session,
+            attr=attr,
+            expires=expires,
+            note=note,
+            expected_version=expected_version,
+        )
+
+    def clear_override(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        environment: str,
+        user: str | None = None,
+        session: str | None = None,
+        attr: str | None = None,
+    ) -> Result:
+        return _overrides.clear_override(
+            self.store,
+            actor=actor,
+            key=key,
+            environment=environment,
+            user=user,
+            session=session,
+            attr=attr,
+        )
+
+    def clear_all_overrides(
+        self, *, actor: str | None, environment: str, key: str | None = None
+    ) -> Result:
+        return _overrides.clear_all_overrides(
+            self.store, actor=actor, environment=environment, key=key
+        )
+
+
+class LocalPlanRollouts:
+    """:mod:`phased.service.plan_rollouts` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def apply_plan(
+        self,
+        *,
+        actor: str | None,
+        text: str,
+        path: str = "<string>",
+        environment: str | None = None,
+    ) -> Applied:
+        return _plan_rollouts.apply_plan(
+            self.store, actor=actor, text=text, path=path, environment=environment
+        )
+
+    def preview(self, flag: str) -> tuple[Rollout, Decision]:
+        return _plan_rollouts.preview(self.store, flag)
+
+    def list_rollouts(self, *, active_only: bool = False) -> list[Rollout]:
+        return _plan_rollouts.list_rollouts(self.store, active_only=active_only)
+
+    def rollout_history(self, flag: str, *, limit: int | None = None) -> list[HistoryEntry]:
+        return _plan_rollouts.rollout_history(self.store, flag, limit=limit)
+
+
+class LocalRolloutControls:
+    """:mod:`phased.service.rollout_controls` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def advance(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        force: bool = False,
+        environment: str | None = None,
+    ) -> Applied:
+        return _rollout_controls.advance(
+            self.store, actor=actor, flag=flag, force=force, environment=environment
+        )
+
+    def pause_rollout(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        reason: str = "",
+        environment: str | None = None,
+    ) -> Applied | None:
+        return _rollout_controls.pause_rollout(
+            self.store, actor=actor, flag=flag, reason=reason, environment=environment
+        )
+
+    def resume_rollout(
+        self, *, actor: str | None, flag: str, environment: str | None = None
+    ) -> Applied | None:
+        return _rollout_controls.resume_rollout(
+            self.store, actor=actor, flag=flag, environment=environment
+        )
+
+    def rollback_rollout(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        reason: str,
+        environment: str | None = None,
+    ) -> Applied:
+        return _rollout_controls.rollback_rollout(
+            self.store, actor=actor, flag=flag, reason=reason, environment=environment
+        )
+
+
+class LocalRolloutReport:
+    """:mod:`phased.service.rollout_report` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def build_report(self, flag: str) -> str:
+        return _rollout_report.build_report(self.store, flag)
+
+
+class LocalRollouts:
+    """:mod:`phased.service.rollouts` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def set_rollout(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        environment: str,
+        percent: float,
+        expected_version: int | None = None,
+    ) -> Result:
+        return _rollouts.set_rollout(
+            self.store,
+            actor=actor,
+            key=key,
+            environment=environment,
+            percent=percent,
+            expected_version=expected_version,
+        )
+
+
+class LocalSegments:
+    """:mod:`phased.service.segments` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list_segments(self) -> list[Segment]:
+        return _segments.list_segments(self.store)
+
+    def get_segment(self, key: str) -> tuple[Segment, list[str]]:
+        return _segments.get_segment(self.store, key)
+
+    def create_segment(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        where: list[str] | tuple[str, ...],
+        description: str = "",
+    ) -> Result:
+        return _segments.create_segment(
+            self.store, actor=actor, key=key, where=where, description=description
+        )
+
+    def delete_segment(
+        self, *, actor: str | None, key: str, expected_version: int | None = None
+    ) -> Result:
+        return _segments.delete_segment(
+            self.store, actor=actor, key=key, expected_version=expected_version
+        )
+
+
+class LocalBackend:
+    """The service layer over ``store`` (which the backend closes)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.alerts = LocalAlerts(store)
+        self.apply = LocalApply(store)
+        self.approvals = LocalApprovals(store)
+        self.audit = LocalAudit(store)
+        self.flags = LocalFlags(store)
+        self.incidents = LocalIncidents(store)
+        self.members = LocalMembers(store)
+        self.overrides = LocalOverrides(store)
+        self.plan_rollouts = LocalPlanRollouts(store)
+        self.rollout_controls = LocalRolloutControls(store)
+        self.rollout_report = LocalRolloutReport(store)
+        self.rollouts = LocalRollouts(store)
+        self.segments = LocalSegments(store)
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        """The store's environments."""
+        return self.store.environments
+
+    def revision(self) -> int:
+        """The store's flag-set revision."""
+        return self.store.revision()
+
+    def clock(self) -> datetime:
+        """The store's clock."""
+        return self.store.clock()
+
+    def close(self) -> None:
+        """Dispose of the store's engine."""
+        self.store.close()
+
+    def __enter__(self) -> LocalBackend:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _check(store: Store) -> Backend:
+    return LocalBackend(store)  # mypy: LocalBackend implements the protocol
