@@ -180,6 +180,25 @@ class TestSameOutput:
         assert json.loads(out.out)["applied"] is True
         twins.same("audit", "export")
 
+    def test_remaining_backend_calls(self, twins: Twins) -> None:
+        """The Backend methods the other tests leave out, and the duration grammar, both ways."""
+        twins.same("flag", "create", "awf")
+        twins.same("segment", "create", "beta", "--where", "labels contains beta")
+        twins.same("segment", "delete", "beta")
+        for who in ("u1", "u2"):
+            twins.same(
+                "override", "set", "awf", "--user", who, "--enable",
+                "--expires", "1h30m", "--env", "prod",
+            )  # fmt: skip
+        twins.same("override", "list", "--json")
+        twins.same("override", "clear-all", "awf", "--env", "prod")
+        twins.same("audit", "recent", "--since", "90s", "--json")
+        twins.same("audit", "recent", "--since", "1h30m", "--until", "0s")
+        twins.same("alerts", "list", "--json")
+        twins.same("alerts", "config", "show", "--json")
+        refused = twins.same("rollout", "check", "awf", "--item", "docs")
+        assert refused.code == 1, refused
+
     def test_refusals_are_the_same_line(self, twins: Twins) -> None:
         twins.same("flag", "create", "awf")
         for refused in (

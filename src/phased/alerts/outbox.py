@@ -19,17 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    CheckConstraint,
-    Column,
     Connection,
     Engine,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
     and_,
     insert,
     or_,
@@ -40,37 +31,9 @@ from sqlalchemy.orm import Session
 
 from phased.alerts.model import Alert
 from phased.alerts.queue import DeliveryStatus, QueuedAlert
-from phased.store.tables import UTCDateTime, metadata
+from phased.store.tables_alerts import alert_outbox
 
 STATUSES = tuple(status.value for status in DeliveryStatus)
-
-alert_outbox = Table(
-    "alert_outbox",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("status", String(16), nullable=False),
-    Column("severity", String(16), nullable=False),
-    Column("message", Text, nullable=False),
-    Column("flag", String(64), nullable=True),
-    Column("rollout", String(200), nullable=True),
-    Column("dedup_key", String(64), nullable=False),
-    Column("group_key", Text, nullable=True),
-    Column("alert", JSON, nullable=False, comment="The full Alert document"),
-    Column("attempts", Integer, nullable=False),
-    Column("channels_done", JSON, nullable=False, comment="Channels that accepted it"),
-    Column("next_attempt_at", UTCDateTime, nullable=False),
-    Column("claimed_by", String(200), nullable=True),
-    Column("claimed_until", UTCDateTime, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-    Column("delivered_at", UTCDateTime, nullable=True),
-    CheckConstraint(
-        "status IN ('pending', 'delivered', 'failed', 'suppressed', 'skipped')", name="status"
-    ),
-    Index("ix_alert_outbox_due", "status", "next_attempt_at"),
-    comment="Alerts decided in a transaction, delivered by the alert worker.",
-)
 
 
 def _utcnow() -> datetime:

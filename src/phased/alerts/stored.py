@@ -25,24 +25,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from sqlalchemy import JSON, CheckConstraint, Column, Connection, Integer, String, Table, select
+from sqlalchemy import Connection, select
 
 from phased.alerts.config import AlertsConfig, parse_alerts_config
 from phased.errors import ConfigurationError, ValidationError
 from phased.obs.redact import MASK, mask, redact_secrets
-from phased.store.tables import UTCDateTime, metadata
-
-alerts_config = Table(
-    "alerts_config",
-    metadata,
-    Column("id", Integer, primary_key=True, comment="Always 1: there is one document"),
-    Column("version", Integer, nullable=False, comment="1 for the first stored document"),
-    Column("document", JSON, nullable=False, comment="As given: ${VAR} references unexpanded"),
-    Column("updated_by", String(200), nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-    CheckConstraint("id = 1", name="single_row"),
-    comment="The alerts config set through the API; wins over the alerts file.",
-)
+from phased.store.tables_alerts import alerts_config
 
 Origin = Literal["api", "file", "none"]
 _ONLY_VAR = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")

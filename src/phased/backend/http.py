@@ -181,10 +181,6 @@ class HttpBackend:
         """Now, in UTC."""
         return self.connection.clock()
 
-    def owner(self) -> str:
-        """The name of the token's owner: the actor of every change made through it."""
-        return str(self.remote.request("GET", "/tokens/me")["name"])
-
     def close(self) -> None:
         """Nothing: the connection stays open for the rest of the command."""
 

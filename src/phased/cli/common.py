@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from phased.backend.http import Remote
     from phased.backend.protocol import Backend
+    from phased.service.base import Result
     from phased.settings import Settings
     from phased.store.engine import Store
 
@@ -205,7 +206,7 @@ def say(text: str) -> None:
     console().print(text)
 
 
-def changed_line(result: Any, what: str) -> str:
+def changed_line(result: Result, what: str) -> str:
     """``what (revision N)`` or a note that nothing changed."""
     if not result.changed:
         return f"{what}: already so, nothing written"

@@ -30,6 +30,7 @@ from phased.cli.rollout import app as rollout_app
 if TYPE_CHECKING:
     from phased.core.decide import Decision
     from phased.core.gates import GateResult
+    from phased.service.approvals import Recorded
     from phased.service.plan_rollouts import Applied
     from phased.service.rollout_records import Rollout
 
@@ -280,7 +281,7 @@ def check(
     _recorded(done, f"ticked {item!r} for stage {done.stage} of {key}")
 
 
-def _recorded(done: Any, what: str) -> None:
+def _recorded(done: Recorded, what: str) -> None:
     if not done.changed:
         say(f"{what}: already recorded, nothing written")
     else:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
 from phased.service.flags import load_flagset
 from phased.store.audit import AuditEntry
@@ -63,14 +62,12 @@ class StoreCollector(Collector):
 
 def _alert_gauges(store: Store) -> Iterator[GaugeMetricFamily]:
     try:
-        from phased.alerts.outbox import alert_outbox
+        from phased.service.alerts import status_counts
 
-        with store.read() as conn:
-            rows = conn.execute(
-                select(alert_outbox.c.status, func.count()).group_by(alert_outbox.c.status)
-            ).all()
+        counts = status_counts(store)
     except Exception:
         return
+    rows = [(status, n) for status, n in counts.items() if n]
     family = GaugeMetricFamily(
         "phased_alerts", "Alerts in the outbox by delivery status.", labels=["status"]
     )

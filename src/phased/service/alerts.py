@@ -27,7 +27,6 @@ from phased.alerts.outbox import Outbox
 from phased.alerts.queue import DeliveryStatus, MemoryQueue, QueuedAlert
 from phased.alerts.stored import (
     AlertsSource,
-    alerts_config,
     config_of,
     mask_known,
     mask_known_in,
@@ -42,6 +41,7 @@ from phased.errors import ConfigurationError, DeliveryError, NotFoundError, Vali
 from phased.obs.redact import redact_secrets, redact_text
 from phased.service.base import check_version, mutation
 from phased.store.engine import Store
+from phased.store.tables_alerts import alerts_config
 
 MAX_LIMIT = 1000
 TEST_TIMEOUT_SECONDS = 10.0
@@ -134,6 +134,11 @@ def list_alerts(
     with store.read() as conn:
         secrets = _known_secrets(conn, file)
     return [_redacted(r, secrets) for r in rows]
+
+
+def status_counts(store: Store) -> dict[str, int]:
+    """How many alerts are in each delivery status (every status, zeros included)."""
+    return Outbox(store.engine).counts()
 
 
 def get_alert(store: Store, alert_id: int, *, file: Path | None = None) -> QueuedAlert:

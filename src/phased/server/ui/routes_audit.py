@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from phased.alerts.outbox import STATUSES, Outbox
+from phased.alerts.outbox import STATUSES
 from phased.alerts.queue import DeliveryStatus, QueuedAlert
 from phased.server.tracing import TracedRoute
 from phased.server.ui.render import page
@@ -86,7 +86,7 @@ def _alerts(
 ) -> tuple[list[QueuedAlert], dict[str, int]]:
     # Through the service layer: it masks channel URLs, which are credentials.
     rows = alerts_service.list_alerts(store, status=status, limit=200, file=file)
-    return rows, Outbox(store.engine).counts()
+    return rows, alerts_service.status_counts(store)
 
 
 @router.get("/alerts", include_in_schema=False)
