@@ -82,8 +82,3 @@ class Deduplicator:
             self._close_expired(now)
             closed, self._closed = self._closed, []
             return closed
-
-    def open_windows(self) -> int:
-        """How many windows are open (for status output)."""
-        with self._lock:
-            return len(self._open)

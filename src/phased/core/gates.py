@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict
 
 from phased.core.analysis import compare_metric
 from phased.core.analysis.comparison import fmt_evidence, fmt_value
+from phased.core.analysis.threshold import rate_above_e_value
 from phased.core.outcomes import Aggregate, metric_value, rate_events
 from phased.core.plans.model import Check, Trigger
-from phased.core.threshold_test import rate_above_e_value
 from phased.errors import PhasedError
 
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Connection
 
-from phased.core.flags import Flag, FlagSet, FlagState, Segment
+from phased.core.flags import Flag, FlagSet, Segment
 from phased.core.source import format_loc, parse_loc
 from phased.errors import ConflictError, NotFoundError, PhasedError, ValidationError
 from phased.service import events
@@ -253,9 +253,3 @@ def replace_flag(flagset: FlagSet, flag: Flag) -> FlagSet:
             flags={**flagset.flags, flag.key: checked},
         )
     )
-
-
-def replace_state(flagset: FlagSet, key: str, environment: str, state: FlagState) -> FlagSet:
-    """A validated flag set with one flag's state in one environment replaced."""
-    flag = require_flag(flagset, key)
-    return replace_flag(flagset, flag.with_state(environment, state))

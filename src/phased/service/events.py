@@ -1,8 +1,10 @@
 """Lifecycle events: listeners called inside the mutation's transaction.
 
-The alert outbox (and anything else that must commit or roll back together
-with a change) subscribes here instead of being called from every service
-function. A listener that raises aborts the whole change.
+The server subscribes its metrics and its trace store here (``server/app.py``)
+instead of being called from every service function; anything else that must
+commit or roll back together with a change can do the same. (The alert outbox
+is written by the use cases that decide an alert, in the same transaction.) A
+listener that raises aborts the whole change.
 """
 
 from __future__ import annotations

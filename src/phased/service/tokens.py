@@ -30,11 +30,6 @@ class Role(StrEnum):
     VIEWER = "viewer"  # read everything, change nothing
     SDK = "sdk"  # read one environment's flag set, write outcomes; nothing else
 
-    @property
-    def is_human(self) -> bool:
-        """True for roles people hold (everything but sdk)."""
-        return self is not Role.SDK
-
 
 def hash_secret(secret: str) -> str:
     """The stored form of a token secret."""

@@ -411,7 +411,7 @@ class Plan(_Model):
         """Every statistical test of the plan, which share the false-rollback budget.
 
         Comparisons with control (gates and triggers) and triggers on a rate
-        above a threshold (see ``phased.core.threshold_test``).
+        above a threshold (see ``phased.core.analysis.threshold``).
         """
         checks: list[Check] = [*self.rollback]
         for stage in self.stages:

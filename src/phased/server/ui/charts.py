@@ -49,11 +49,6 @@ class Series:
         """The latest evaluation."""
         return self.points[-1]
 
-    @property
-    def has_control(self) -> bool:
-        """Whether the check compares with the control arm."""
-        return any(p.control is not None for p in self.points)
-
 
 def gate_series(history: Iterable[HistoryEntry]) -> list[Series]:
     """Gates first, then triggers, each in the order it first appears in the history."""

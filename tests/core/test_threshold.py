@@ -7,7 +7,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from phased.core.threshold_test import rate_above_e_value
+from phased.core.analysis.threshold import rate_above_e_value
 
 
 class TestValidity:
