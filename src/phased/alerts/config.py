@@ -145,6 +145,15 @@ def load_alerts_config(
 ) -> AlertsConfig:
     """Read and validate an alerts YAML file."""
     file = Path(path)
+    return parse_alerts_config(read_document(file), environ=environ, source=str(file))
+
+
+def read_document(file: Path) -> dict[str, Any]:
+    """An alerts YAML file as a mapping, unvalidated (``${VAR}`` references kept).
+
+    Raises:
+        ConfigurationError: the file cannot be read, is not YAML or not a mapping.
+    """
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -158,4 +167,4 @@ def load_alerts_config(
             f"{file}: must be a mapping with a `channels:` key (got {type(data).__name__})",
             field="alerts",
         )
-    return parse_alerts_config(data, environ=environ, source=str(file))
+    return dict(data or {})

@@ -24,11 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from sqlalchemy import Connection, select
 
-from phased.alerts.config import AlertsConfig, parse_alerts_config
-from phased.errors import ConfigurationError, ValidationError
+from phased.alerts.config import AlertsConfig, parse_alerts_config, read_document
+from phased.errors import ValidationError
 from phased.obs.redact import MASK, mask, redact_secrets
 from phased.store.tables_alerts import alerts_config
 
@@ -82,28 +81,6 @@ def source_of(conn: Connection, file: Path | None) -> AlertsSource:
     return AlertsSource(
         origin="none", version=0, document={}, path=None if file is None else str(file)
     )
-
-
-def read_document(file: Path) -> dict[str, Any]:
-    """An alerts YAML file as a mapping, unvalidated (``${VAR}`` references kept).
-
-    Raises:
-        ConfigurationError: the file cannot be read, is not YAML or not a mapping.
-    """
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot read alerts config {file}: {exc.strerror}; check the path", field="alerts"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{file}: not valid YAML: {exc}", field="alerts") from None
-    if data is not None and not isinstance(data, dict):
-        raise ConfigurationError(
-            f"{file}: must be a mapping with a `channels:` key (got {type(data).__name__})",
-            field="alerts",
-        )
-    return dict(data or {})
 
 
 def config_of(source: AlertsSource, *, environ: Mapping[str, str] | None = None) -> AlertsConfig:

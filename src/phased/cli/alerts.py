@@ -201,7 +201,7 @@ def set_config(
     `${VAR}` references are kept and expanded where the worker runs. A masked
     value left as `show` printed it (`***abcd`) keeps the stored secret.
     """
-    from phased.alerts.stored import read_document
+    from phased.alerts.config import read_document
     from phased.selfflags import alerts_enabled
 
     document = read_document(file)

@@ -1,5 +1,9 @@
 """Who a request is and what it may do: bearer tokens, roles, permissions.
 
+The role rules themselves (:class:`Permission`, ``ROLE_PERMISSIONS``) live in
+:mod:`phased.service.policy`, shared with the dashboard and the CLI; they are
+re-exported here.
+
 Tokens are checked from memory: :class:`TokenTable` maps the SHA-256 of each
 active secret to its :class:`Principal` and is reloaded when the store
 revision moves (creating or revoking a token is a mutation like any other).
@@ -9,43 +13,14 @@ A request therefore costs one hash and one dict lookup, never a query.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from phased.errors import AuthenticationError, PermissionDeniedError
+from phased.service.policy import ROLE_PERMISSIONS, Permission
 from phased.service.tokens import Role, hash_secret
 from phased.store.engine import Store
+
+__all__ = ["ROLE_PERMISSIONS", "Permission", "Principal", "TokenTable"]
 from phased.store.tokens import all_tokens
-
-
-class Permission(StrEnum):
-    """One kind of thing a request does; each route requires exactly one."""
-
-    READ = "read"  # flags, segments, overrides, plans, rollouts, audit, outcomes
-    WRITE_FLAGS = "write_flags"  # flags, segments, overrides, percentages, flags apply
-    RUN_PLANS = "run_plans"  # apply plans, advance, resume, tick checklists
-    STOP = "stop"  # pause, roll back, open incidents: anyone on call may pull the brake
-    APPROVE = "approve"  # approve a stage; the plan's roles and four-eyes decide further
-    ADMIN = "admin"  # tokens, members, forced advances, debug traces
-    SDK_READ = "sdk_read"  # the compiled flag set and its stream
-    SDK_WRITE = "sdk_write"  # outcome batches
-
-    @property
-    def is_mutation(self) -> bool:
-        """Mutations are rate-limited per token; reads are not."""
-        return self not in (Permission.READ, Permission.SDK_READ)
-
-
-_PEOPLE = frozenset({Role.ADMIN, Role.PM, Role.DEVELOPER})
-ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
-    Permission.READ: _PEOPLE | {Role.VIEWER},
-    Permission.WRITE_FLAGS: _PEOPLE,
-    Permission.RUN_PLANS: _PEOPLE,
-    Permission.STOP: _PEOPLE,
-    Permission.APPROVE: _PEOPLE,
-    Permission.ADMIN: frozenset({Role.ADMIN}),
-    Permission.SDK_READ: frozenset(Role),
-    Permission.SDK_WRITE: frozenset({Role.ADMIN, Role.DEVELOPER, Role.SDK}),
-}
 
 
 @dataclass(frozen=True, slots=True)

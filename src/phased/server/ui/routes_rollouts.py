@@ -19,13 +19,12 @@ from phased.core.decide import Decision
 from phased.core.durations import format_duration
 from phased.core.plans.audience import describe_audience
 from phased.core.rollout_state import RolloutPhase
-from phased.server.api.routes import rollouts as rollouts_api
 from phased.server.auth import Permission
 from phased.server.tracing import TracedRoute
 from phased.server.ui.charts import Series, gate_series, render_svg
 from phased.server.ui.render import act, form_of, page
 from phased.server.ui.session import Session, SessionDep, state_of
-from phased.service import members, plan_rollouts
+from phased.service import approvals, members, plan_rollouts, policy, rollout_controls
 from phased.service.rollout_records import HistoryEntry, Rollout
 from phased.service.tokens import Role
 from phased.store.engine import Store
@@ -201,8 +200,11 @@ async def approve(request: Request, session: SessionDep, flag: str) -> Response:
     store = state_of(request).store
 
     def run() -> str:
-        body = rollouts_api.ApproveRequest(stage=stage)
-        done = rollouts_api.approve(flag, body, store, session.principal)
+        who = session.principal
+        policy.check_stage_approver(
+            plan_rollouts.get_rollout(store, flag, going=True), stage, who.role
+        )
+        done = approvals.approve(store, actor=who.name, flag=flag, stage=stage)
         if not done.changed:
             return f"You had already approved stage {stage}."
         rest = "; ".join(done.still_waiting)
@@ -227,8 +229,9 @@ async def check(request: Request, session: SessionDep, flag: str) -> Response:
     store = state_of(request).store
 
     def run() -> str:
-        body = rollouts_api.CheckRequest(item=item, stage=stage)
-        done = rollouts_api.check(flag, body, store, session.principal)
+        done = approvals.check(
+            store, actor=session.principal.name, flag=flag, item=item, stage=stage
+        )
         return f"Ticked {item!r} for stage {done.stage}." if done.changed else "Already ticked."
 
     return await act(
@@ -250,8 +253,9 @@ async def advance(request: Request, session: SessionDep, flag: str) -> Response:
     store = state_of(request).store
 
     def run() -> str:
-        body = rollouts_api.AdvanceRequest(force=force)
-        done = rollouts_api.advance(flag, body, store, session.principal)
+        if force:
+            policy.check_force(session.principal.role)
+        done = rollout_controls.advance(store, actor=session.principal.name, flag=flag, force=force)
         return f"{done.decision.kind}: {done.decision.reason}"
 
     verb = "Force the advance of" if force else "Advance"
@@ -274,9 +278,10 @@ async def pause(request: Request, session: SessionDep, flag: str) -> Response:
     store = state_of(request).store
 
     def run() -> str:
-        body = rollouts_api.ReasonRequest(reason=reason)
-        done = rollouts_api.pause(flag, body, store, session.principal)
-        return f"Paused {flag}." if done.changed else f"{flag} was paused already."
+        done = rollout_controls.pause_rollout(
+            store, actor=session.principal.name, flag=flag, reason=reason
+        )
+        return f"Paused {flag}." if done is not None else f"{flag} was paused already."
 
     return await act(
         request,
@@ -296,9 +301,8 @@ async def resume(request: Request, session: SessionDep, flag: str) -> Response:
     store = state_of(request).store
 
     def run() -> str:
-        body = rollouts_api.ReasonRequest()
-        done = rollouts_api.resume(flag, body, store, session.principal)
-        return f"Resumed {flag}." if done.changed else f"{flag} was not paused."
+        done = rollout_controls.resume_rollout(store, actor=session.principal.name, flag=flag)
+        return f"Resumed {flag}." if done is not None else f"{flag} was not paused."
 
     return await act(
         request,
@@ -319,8 +323,9 @@ async def rollback(request: Request, session: SessionDep, flag: str) -> Response
     store = state_of(request).store
 
     def run() -> str:
-        body = rollouts_api.ReasonRequest(reason=reason)
-        done = rollouts_api.rollback(flag, body, store, session.principal)
+        done = rollout_controls.rollback_rollout(
+            store, actor=session.principal.name, flag=flag, reason=reason
+        )
         return f"Rolled back {flag}: {done.decision.reason}"
 
     return await act(

@@ -17,15 +17,13 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from phased.core.decide import Decision
-from phased.errors import PermissionDeniedError
 from phased.server.api.deps import Approver, PlanRunner, Reader, Stopper, StoreDep
 from phased.server.api.schemas import AuditEntryPublic
 from phased.server.tracing import TracedRoute
-from phased.service import approvals, plan_rollouts, rollout_controls
+from phased.service import approvals, plan_rollouts, policy, rollout_controls
 from phased.service.plan_rollouts import Applied
 from phased.service.rollout_records import Rollout
 from phased.service.rollout_report import build_report
-from phased.service.tokens import Role
 
 router = APIRouter(tags=["rollouts"], route_class=TracedRoute)
 
@@ -227,20 +225,9 @@ def rollout_report(flag: str, store: StoreDep, _who: Reader) -> PlainTextRespons
 @router.post("/rollouts/{flag}/approve", operation_id="approve_stage")
 def approve(flag: str, body: ApproveRequest, store: StoreDep, who: Approver) -> RecordedPublic:
     """Approve a stage ahead (the plan's roles and four-eyes apply)."""
-    rollout = plan_rollouts.get_rollout(store, flag, going=True)
-    for stage in rollout.plan.stages:
-        approval = stage.approval
-        if (
-            stage.name == body.stage
-            and approval is not None
-            and who.role is not Role.ADMIN
-            and who.role.value not in approval.roles
-        ):
-            raise PermissionDeniedError(
-                f"stage {body.stage} is approved by {' or '.join(approval.roles)}; "
-                f"this token's role is {who.role.value}",
-                field="token",
-            )
+    policy.check_stage_approver(
+        plan_rollouts.get_rollout(store, flag, going=True), body.stage, who.role
+    )
     recorded = approvals.approve(
         store, actor=who.name, flag=flag, stage=body.stage, environment=body.environment
     )
@@ -274,10 +261,8 @@ def check(flag: str, body: CheckRequest, store: StoreDep, who: PlanRunner) -> Re
 @router.post("/rollouts/{flag}/advance", operation_id="advance_rollout")
 def advance(flag: str, body: AdvanceRequest, store: StoreDep, who: PlanRunner) -> AppliedPublic:
     """Advance now if the engine agrees (409 lists what blocks); `force` needs an admin."""
-    if body.force and who.role is not Role.ADMIN:
-        raise PermissionDeniedError(
-            f"a forced advance needs an admin token (this one is {who.role.value})", field="force"
-        )
+    if body.force:
+        policy.check_force(who.role)
     applied = rollout_controls.advance(
         store, actor=who.name, flag=flag, force=body.force, environment=body.environment
     )
