@@ -101,6 +101,18 @@ def log_likelihood_ratio(
     return total
 
 
+def exp_sum(logs: Sequence[float]) -> float:
+    """``sum(exp(x) for x in logs)`` without overflow on the way (log-sum-exp, then exp).
+
+    A total past ``exp(700)`` is ``inf``: exp overflows past ~709, and an
+    e-value that large leaves the verdict in no doubt.
+    """
+    top = max(logs)
+    if top > 700.0:
+        return math.inf
+    return math.exp(top) * sum(math.exp(x - top) for x in logs)
+
+
 def mixture_e_value(
     segments: Sequence[Sequence[Counts]],
     prior: Sequence[tuple[tuple[float, ...], float]] = RATE_PRIOR,
@@ -110,10 +122,7 @@ def mixture_e_value(
     logs = [
         math.log(weight) + log_likelihood_ratio(segments, ratios, rho0) for ratios, weight in prior
     ]
-    top = max(logs)
-    if top > 700.0:  # exp overflows past ~709; the verdict is not in doubt
-        return math.inf
-    return math.exp(top) * sum(math.exp(x - top) for x in logs)
+    return exp_sum(logs)
 
 
 def null_share(seg: Counts, rho0: float = 1.0) -> float | None:
@@ -141,7 +150,4 @@ def labels_e_value(
             total += cand_events * math.log(ratio)
             total -= (cand_events + ctrl_events) * math.log1p(share * (ratio - 1.0))
         logs.append(total)
-    top = max(logs)
-    if top > 700.0:  # exp overflows past ~709; the verdict is not in doubt
-        return math.inf
-    return math.exp(top) * sum(math.exp(x - top) for x in logs)
+    return exp_sum(logs)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 
+from phased.core.analysis.evalue import exp_sum
+
 MULTIPLIERS: tuple[tuple[float, float], ...] = (
     (1.25, 0.15),
     (1.5, 0.25),
@@ -54,7 +56,4 @@ def rate_above_e_value(events: int, requests: int, threshold: float) -> float:
         logs.append(math.log(weight) + log_lr)
     if not logs:
         return 1.0
-    top = max(logs)
-    if top > 700.0:
-        return math.inf
-    return math.exp(top) * sum(math.exp(x - top) for x in logs)
+    return exp_sum(logs)
