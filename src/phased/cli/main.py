@@ -17,11 +17,11 @@ from typer.core import TyperGroup
 
 COMMAND_MODULES: tuple[str, ...] = (
     "phased.cli.flag",
-    "phased.cli.rollout",
+    "phased.cli.rollout_percent",
     "phased.cli.override",
     "phased.cli.segment",
     "phased.cli.evaluate",
-    "phased.cli.flags",
+    "phased.cli.flags_file",
     "phased.cli.audit",
     "phased.cli.demo",
     "phased.cli.alerts",

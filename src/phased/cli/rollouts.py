@@ -1,6 +1,6 @@
 """Plan-driven rollouts: ``phased plan apply`` and the ``phased rollout`` verbs that run them.
 
-The verbs join the groups other modules own (``phased.cli.rollout.app``,
+The verbs join the groups other modules own (``phased.cli.rollout_percent.app``,
 ``phased.cli.plan.app``): status, history, approve, check, advance, pause,
 resume, rollback and report. Every change names its actor; ``--env`` (or
 PHASED_ENV) is a guard: the command is refused if the rollout never runs in
@@ -25,7 +25,7 @@ from phased.cli.common import (
     say,
 )
 from phased.cli.plan import app as plan_app
-from phased.cli.rollout import app as rollout_app
+from phased.cli.rollout_percent import app as rollout_app
 
 if TYPE_CHECKING:
     from phased.core.decide import Decision

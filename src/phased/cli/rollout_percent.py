@@ -1,4 +1,4 @@
-"""``phased rollout``: percentage rollouts (plans add their verbs to :data:`app`)."""
+"""``phased rollout set``: a flag's rollout percentage (plan runs add verbs: cli/rollouts.py)."""
 
 from __future__ import annotations
 
