@@ -17,7 +17,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from phased.errors import NotFoundError, PhasedError, ValidationError
-from phased.server.ui import routes_audit, routes_auth, routes_flags, routes_rollouts
+from phased.server.ui import (
+    routes_alerts,
+    routes_audit,
+    routes_auth,
+    routes_flags,
+    routes_rollouts,
+)
 from phased.server.ui.render import error_page
 from phased.server.ui.session import LoginRequiredError, Session, current_session, login_redirect
 
@@ -68,6 +74,7 @@ def install(app: FastAPI) -> None:
         routes_flags.router,
         routes_rollouts.router,
         routes_audit.router,
+        routes_alerts.router,
     ):
         app.include_router(router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
