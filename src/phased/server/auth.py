@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 from phased.errors import AuthenticationError, PermissionDeniedError
 from phased.service.policy import ROLE_PERMISSIONS, Permission
-from phased.service.tokens import Role, hash_secret
+from phased.service.tokens import Role, hash_secret, list_tokens
 from phased.store.engine import Store
 
 __all__ = ["ROLE_PERMISSIONS", "Permission", "Principal", "TokenTable"]
-from phased.store.tokens import all_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +69,9 @@ class TokenTable:
 
     def reload(self, store: Store) -> None:
         """Read every active token (called when the store revision moves)."""
-        with store.read() as conn:
-            rows = all_tokens(conn)
         self._by_hash = {
             row.token_hash: Principal(row.id, row.name, Role(row.role), row.environment)
-            for row in rows
-            if row.active
+            for row in list_tokens(store)  # active ones only
         }
 
     def authenticate(self, authorization: str | None) -> Principal:
