@@ -61,7 +61,6 @@ STORE_HANDLE = {
 KNOWN: dict[str, str] = {
     "cli/demo.py: phased.store.engine.current_revision": "demo prints the revision it seeded",
     "engine/leader.py: sqlalchemy": "leader election is a lease row (moves to store/ with step 4)",
-    "sdk/local.py: phased.store.repository": "Client.local reads the flag set straight from a store",
     "server/tracing.py: sqlalchemy": "the trace store's own table (to store/, step 4)",
     "cli/main.py: sqlalchemy": "silences SQLAlchemy's warnings for the CLI's output",
 }

@@ -50,14 +50,13 @@ class StoreSync:
             current = store.revision()
             if current == self.revision:
                 return True
-            from phased.store import repository
+            from phased.service.flags import load_at_revision
 
-            with store.read() as conn:
-                snapshot = repository.load(conn, store.environments, only=self.environment)
-            self._install(snapshot.flagset)
-            self.revision = snapshot.revision
+            flagset, revision = load_at_revision(store, self.environment)
+            self._install(flagset)
+            self.revision = revision
             if self.failures:
-                log.warning("phased store reachable again at revision %s", snapshot.revision)
+                log.warning("phased store reachable again at revision %s", revision)
             self.failures = 0
             return True
         except Exception as exc:

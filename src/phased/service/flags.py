@@ -45,6 +45,16 @@ def load_flagset(store: Store, environment: str | None = None) -> FlagSet:
         return repository.load(conn, store.environments, only=environment).flagset
 
 
+def load_at_revision(store: Store, environment: str | None = None) -> tuple[FlagSet, int]:
+    """The flag set (as :func:`load_flagset`, unchecked) and the revision it was read at.
+
+    One read: the two always belong together (the SDK follows the revision).
+    """
+    with store.read() as conn:
+        snapshot = repository.load(conn, store.environments, only=environment)
+    return snapshot.flagset, snapshot.revision
+
+
 def get_flag(store: Store, key: str) -> StoredFlag:
     """One flag with its versions.
 
