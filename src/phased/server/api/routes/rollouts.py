@@ -21,6 +21,7 @@ from phased.server.api.deps import Approver, PlanRunner, Reader, Stopper, StoreD
 from phased.server.api.schemas import AuditEntryPublic
 from phased.server.tracing import TracedRoute
 from phased.service import approvals, plan_rollouts, policy, rollout_controls
+from phased.service.approvals import Recorded
 from phased.service.plan_rollouts import Applied
 from phased.service.rollout_records import Rollout
 from phased.service.rollout_report import build_report
@@ -107,6 +108,16 @@ class RecordedPublic(BaseModel):
     stage: str
     changed: bool = Field(description="False when it had been given already.")
     still_waiting: list[str]
+
+    @classmethod
+    def of(cls, recorded: Recorded) -> RecordedPublic:
+        """The API form of what :mod:`phased.service.approvals` recorded."""
+        return cls(
+            rollout=RolloutPublic.of(recorded.rollout),
+            stage=recorded.stage,
+            changed=recorded.changed,
+            still_waiting=list(recorded.still_waiting),
+        )
 
 
 class PlanApply(BaseModel):
@@ -231,12 +242,7 @@ def approve(flag: str, body: ApproveRequest, store: StoreDep, who: Approver) -> 
     recorded = approvals.approve(
         store, actor=who.name, flag=flag, stage=body.stage, environment=body.environment
     )
-    return RecordedPublic(
-        rollout=RolloutPublic.of(recorded.rollout),
-        stage=recorded.stage,
-        changed=recorded.changed,
-        still_waiting=list(recorded.still_waiting),
-    )
+    return RecordedPublic.of(recorded)
 
 
 @router.post("/rollouts/{flag}/check", operation_id="check_item")
@@ -250,12 +256,7 @@ def check(flag: str, body: CheckRequest, store: StoreDep, who: PlanRunner) -> Re
         stage=body.stage,
         environment=body.environment,
     )
-    return RecordedPublic(
-        rollout=RolloutPublic.of(recorded.rollout),
-        stage=recorded.stage,
-        changed=recorded.changed,
-        still_waiting=list(recorded.still_waiting),
-    )
+    return RecordedPublic.of(recorded)
 
 
 @router.post("/rollouts/{flag}/advance", operation_id="advance_rollout")
