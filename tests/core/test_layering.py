@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "obs": 2,  # logging, redaction, traces (no data)
     "alerts": 3,  # notifiers, dedup, worker over the store's outbox
     "simulate": 3,  # the real decide() on a virtual clock
+    "slo": 3,  # SLO hooks: breach callbacks, history, suggested actions
     "service": 4,  # use cases: the one place that mutates
     "sdk": 5,  # Client: evaluates in process, follows a store or a server
     "engine": 5,  # the reconcile loop around decide()
@@ -44,7 +45,6 @@ LAYERS: dict[str, int] = {
     "selfflags": 6,  # phased's own flags, read with its own SDK
     "openfeature": 6,
     "testing": 6,
-    "slo": 6,  # the old name of engine/slo.py, kept for applications' hooks
     "server": 7,  # FastAPI app, API routes, dashboard
     "cli": 8,  # one module per command group
 }

@@ -36,7 +36,6 @@ from phased.core.gates import Observations, Verdict
 from phased.core.plans.model import Mode
 from phased.engine.clock import Clock
 from phased.engine.leader import LeaderElection
-from phased.engine.slo import Breach, SloMonitor, get_slo_monitor
 from phased.errors import ConflictError
 from phased.obs.log import get_logger
 from phased.obs.traces import ExecutionTrace, TraceStore, trace
@@ -45,6 +44,7 @@ from phased.service import rollout_records as records
 from phased.service.plan_rollouts import ENGINE_ACTOR, HISTORY_HEARTBEAT, apply_decision
 from phased.service.rollout_records import Rollout
 from phased.settings import Settings, get_settings
+from phased.slo import Breach, SloMonitor, get_slo_monitor
 from phased.store.engine import Store
 
 log = get_logger("phased.engine")

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import pytest
 import structlog
 
-from phased.engine import slo
-from phased.engine.slo import Breach, Slo, SloMonitor, suggested_actions
+from phased import slo
 from phased.errors import NotFoundError
 from phased.obs import configure_logging
 from phased.settings import Settings
+from phased.slo import Breach, Slo, SloMonitor, suggested_actions
 
 T0 = datetime(2025, 10, 16, 18, tzinfo=UTC)
 
