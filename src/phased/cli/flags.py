@@ -109,7 +109,9 @@ def apply_(
     colours = {"+": "green", "-": "red", "~": "yellow"}
     for line in outcome.lines():
         out.print(f"[{colours[line[0]]}]{line}[/]", markup=True, highlight=False)
-    n = len(outcome.changes)
+    # Count what is listed: one line per changed field (a created or deleted
+    # entity is one line).
+    n = len(outcome.lines())
     if not n:
         out.print("no changes: the store already matches the file")
     elif dry_run:

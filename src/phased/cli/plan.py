@@ -34,10 +34,16 @@ def validate(
     ] = None,
 ) -> None:
     """Check a plan file; errors name file, line and field."""
+    from phased.cli.common import settings
     from phased.core.plans import DEFAULT_ROLES, parse_plan
 
     try:
-        plan = parse_plan(file.read_text(encoding="utf-8"), str(file), roles=role or DEFAULT_ROLES)
+        plan = parse_plan(
+            file.read_text(encoding="utf-8"),
+            str(file),
+            roles=role or DEFAULT_ROLES,
+            environments=settings().environments,
+        )
     except PhasedError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

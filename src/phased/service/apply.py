@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from phased.core.flags import Flag, FlagSet
+from phased.core.flags import Flag, FlagSet, FlagState
 from phased.errors import ValidationError
 from phased.service.base import check_environment, mutation, validated
 from phased.service.diff import EntityChange, diff_flagsets
@@ -34,7 +34,14 @@ class ApplyOutcome:
 
 
 def desired_state(current: FlagSet, wanted: FlagSet, environment: str | None) -> FlagSet:
-    """The flag set the store should hold after applying ``wanted``."""
+    """The flag set the store should hold after applying ``wanted``.
+
+    The file speaks for the environments it lists (its ``environments:``; all
+    of them unless ``environment`` narrows it to one). In those, a flag's state
+    is what the file declares, and a state the file leaves out is killed
+    (``enabled: false``): nobody gains a flag because a line is missing. The
+    other environments keep what the store has.
+    """
     unknown = [e for e in wanted.environments if e not in current.environments]
     if unknown:
         raise ValidationError(
@@ -42,24 +49,33 @@ def desired_state(current: FlagSet, wanted: FlagSet, environment: str | None) ->
             f"have (store: {', '.join(current.environments)}); fix the file or PHASED_ENVIRONMENTS",
             field="environments",
         )
-    if environment is None:
-        flags = wanted.flags
-    else:
-        flags = {
-            key: _scoped(current.flags.get(key), flag, environment, current.environments)
-            for key, flag in wanted.flags.items()
-        }
+    covered = tuple(
+        e for e in current.environments if e in wanted.environments and environment in (None, e)
+    )
+    flags = {
+        key: _scoped(current.flags.get(key), flag, covered, current.environments)
+        for key, flag in wanted.flags.items()
+    }
     return validated(
         lambda: FlagSet(environments=current.environments, segments=wanted.segments, flags=flags)
     )
 
 
-def _scoped(current: Flag | None, wanted: Flag, environment: str, order: tuple[str, ...]) -> Flag:
+KILLED = FlagState(enabled=False)
+"""The state of an environment a file covers but does not declare."""
+
+
+def _scoped(
+    current: Flag | None, wanted: Flag, covered: tuple[str, ...], order: tuple[str, ...]
+) -> Flag:
     states = {}
     for env in order:
-        source = wanted if env == environment else current
-        if source is not None and env in source.environments:
-            states[env] = source.environments[env]
+        if env in covered:
+            states[env] = wanted.environments.get(env, KILLED)
+        elif current is not None and env in current.environments:
+            states[env] = current.environments[env]
+        elif current is None:
+            states[env] = KILLED  # a new flag starts killed where nothing declares it
     return wanted.model_copy(update={"environments": states})
 
 

@@ -137,7 +137,7 @@ def apply_plan(
         ValidationError: the plan does not fit the store (unknown flag, segment or role holder).
         ConflictError: the flag already has a rollout in progress.
     """
-    plan = parse_plan(text, path)
+    plan = parse_plan(text, path, environments=store.environments)
     with mutation(store, actor) as m:
         _check_plan_against_store(m, plan, environment)
         state = new_rollout(plan.flag, m.actor, m.now)

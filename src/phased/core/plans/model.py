@@ -367,12 +367,23 @@ class Plan(_Model):
 
     _check_flag = field_validator("flag")(lambda cls, v: check_key(v, "flag key"))
 
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from phased.core.plans.checks import unknown_environment
+
+        known = (info.context or {}).get("environments")
+        if value is not None and known is not None and value not in known:
+            raise ValueError(unknown_environment(value, tuple(known)))
+        return value
+
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Plan:
         from phased.core.plans.checks import check_plan
 
         roles = (info.context or {}).get("roles", DEFAULT_ROLES)
-        check_plan(self, tuple(roles))
+        environments = (info.context or {}).get("environments")
+        check_plan(self, tuple(roles), None if environments is None else tuple(environments))
         return self
 
     # -- derived views used by the engine and the renderers -------------------

@@ -1,0 +1,185 @@
+"""Issue 9's reproductions, as a new user runs them: no change to who gets a feature unless asked.
+
+Each class is one reproduction of the issue; each failed before its fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from phased.cli.main import app
+
+Run = Callable[..., Result]
+REPO = Path(__file__).parents[2]
+
+FLAGS = str(REPO / "examples" / "flags.yaml")
+PLANS = REPO / "examples" / "plans"
+
+
+def _bare(*args: str, env: dict[str, str] | None = None) -> Result:
+    """A command that takes no ``--db`` (``plan validate``)."""
+    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+def _prod(loads: Callable[[Any], Any], run: Run, key: str) -> dict[str, Any]:
+    flag = loads(run("flag", "show", key, json=True))
+    state: dict[str, Any] = flag["environments"]["prod"]
+    return state
+
+
+class TestUnknownEnvironment:
+    """Reproduction 12: an unknown environment in a plan fails `plan validate` with file and line."""
+
+    def test_stage_environment(self, run: Run, tmp_path: Path) -> None:
+        """A stage in `moon` is refused by validate, naming file, line and field."""
+        plan = tmp_path / "moon.yaml"
+        plan.write_text(
+            "flag: awf_bundle\nenvironment: prod\nstages:\n"
+            "  - name: one\n    environment: moon\n    audience: 5\n"
+        )
+        result = _bare("plan", "validate", str(plan))
+        assert result.exit_code == 1
+        assert f"{plan}:5" in result.stderr
+        assert "stages[0].environment" in result.stderr
+        assert "'moon'" in result.stderr
+        assert "dev, staging, prod" in result.stderr
+
+    def test_plan_environment(self, run: Run, tmp_path: Path) -> None:
+        """The plan's own `environment: moon` points at its line."""
+        plan = tmp_path / "moon.yaml"
+        plan.write_text(
+            "flag: awf_bundle\nenvironment: moon\nstages:\n  - {name: one, audience: 5}\n"
+        )
+        result = _bare("plan", "validate", str(plan))
+        assert result.exit_code == 1
+        assert f"{plan}:2" in result.stderr
+        assert "environment: unknown environment 'moon'" in result.stderr
+
+    def test_settings_environments(self, run: Run, tmp_path: Path) -> None:
+        """An environment PHASED_ENVIRONMENTS declares is known."""
+        plan = tmp_path / "moon.yaml"
+        plan.write_text(
+            "flag: awf_bundle\nenvironment: moon\nstages:\n  - {name: one, audience: 5}\n"
+        )
+        result = _bare(
+            "plan", "validate", str(plan), env={"PHASED_ENVIRONMENTS": '["dev", "moon"]'}
+        )
+        assert result.exit_code == 0, result.stderr
+
+    def test_apply_names_file_and_line(self, run: Run, tmp_path: Path) -> None:
+        """`plan apply` refuses the same plan with its file and line too."""
+        assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+        plan = tmp_path / "moon.yaml"
+        plan.write_text(
+            "flag: awf_bundle\nenvironment: moon\nstages:\n  - {name: one, audience: 5}\n"
+        )
+        result = run("plan", "apply", str(plan), "--actor", "alice")
+        assert result.exit_code == 1
+        assert f"{plan}:2" in result.stderr
+
+
+class TestRoundTrip:
+    """Reproduction 3: `flags export` then `flags apply` of the same file changes nothing."""
+
+    def test_export_apply_is_identity(
+        self, run: Run, dump: Callable[[], dict[str, Any]], tmp_path: Path
+    ) -> None:
+        """Exported whole, applied back: no change, kill switches stay engaged."""
+        assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+        assert run("flag", "create", "killed_one", "--actor", "ci").exit_code == 0
+        out = tmp_path / "f.yaml"
+        assert run("flags", "export", "-o", str(out)).exit_code == 0
+        before = dump()
+        dry = run("flags", "apply", str(out), "--dry-run")
+        assert dry.exit_code == 0, dry.stderr
+        assert "no changes" in dry.stdout, dry.stdout
+        assert run("flags", "apply", str(out), "--actor", "ci").exit_code == 0
+        assert dump()["flags"] == before["flags"]
+
+    def test_export_one_env_apply(
+        self, run: Run, loads: Callable[[Any], Any], tmp_path: Path
+    ) -> None:
+        """The README's `export --env prod` then apply: dev and staging are not released."""
+        assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+        assert run("flag", "create", "killed_one", "--actor", "ci").exit_code == 0
+        out = tmp_path / "f.yaml"
+        assert run("flags", "export", "--env", "prod", "-o", str(out)).exit_code == 0
+        dry = run("flags", "apply", str(out), "--dry-run")
+        assert "environments.dev.enabled" not in dry.stdout, dry.stdout
+        assert run("flags", "apply", str(out), "--actor", "ci").exit_code == 0
+        flag = loads(run("flag", "show", "killed_one", json=True))
+        assert [flag["environments"][e]["enabled"] for e in ("dev", "staging", "prod")] == [
+            False,
+            False,
+            False,
+        ]
+
+    def test_dry_run_counts_what_it_lists(self, run: Run, tmp_path: Path) -> None:
+        """The dry run's count is the number of lines it lists."""
+        assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+        edited = tmp_path / "f.yaml"
+        text = Path(FLAGS).read_text().replace("rollout: 25", "rollout: 30")
+        text = text.replace("staging: {rollout: 100}", "staging: {rollout: 90}")
+        edited.write_text(text)
+        dry = run("flags", "apply", str(edited), "--dry-run")
+        listed = [line for line in dry.stdout.splitlines() if line[:1] in "+-~"]
+        assert len(listed) == 2, dry.stdout
+        assert "dry run: 2 changes not applied" in dry.stdout
+
+
+class TestInitialState:
+    """Reproduction 8: one rule for new flags, from a file and from the CLI."""
+
+    def test_cli_flag_starts_killed(self, run: Run, loads: Callable[[Any], Any]) -> None:
+        """`flag create` engages the kill switch in every environment."""
+        assert run("flag", "create", "fresh", "--actor", "ci").exit_code == 0
+        flag = loads(run("flag", "show", "fresh", json=True))
+        assert {s["enabled"] for s in flag["environments"].values()} == {False}
+
+    def test_file_flag_undeclared_environments_start_killed(
+        self, run: Run, loads: Callable[[Any], Any], tmp_path: Path
+    ) -> None:
+        """A flag a file creates is killed wherever the file declares no state, like the CLI's."""
+        file = tmp_path / "f.yaml"
+        file.write_text(
+            "flags:\n  fresh:\n    environments:\n      prod: {rollout: 25}\n  bare: {}\n"
+        )
+        assert run("flags", "apply", str(file), "--actor", "ci").exit_code == 0
+        fresh = loads(run("flag", "show", "fresh", json=True))["environments"]
+        assert (fresh["dev"]["enabled"], fresh["staging"]["enabled"]) == (False, False)
+        assert (fresh["prod"]["enabled"], fresh["prod"]["rollout"]) == (True, 25.0)
+        bare = loads(run("flag", "show", "bare", json=True))
+        assert {s["enabled"] for s in bare["environments"].values()} == {False}
+
+    def test_state_left_out_is_killed(
+        self, run: Run, loads: Callable[[Any], Any], tmp_path: Path
+    ) -> None:
+        """Removing an environment's state from the file kills it there (never "unset": live)."""
+        file = tmp_path / "f.yaml"
+        file.write_text("flags:\n  fresh:\n    environments:\n      dev: {default: true}\n")
+        assert run("flags", "apply", str(file), "--actor", "ci").exit_code == 0
+        file.write_text("flags:\n  fresh: {}\n")
+        dry = run("flags", "apply", str(file), "--dry-run")
+        assert "environments.dev.enabled: true -> false" in dry.stdout, dry.stdout
+        assert run("flags", "apply", str(file), "--actor", "ci").exit_code == 0
+        assert (
+            loads(run("flag", "show", "fresh", json=True))["environments"]["dev"]["enabled"]
+            is False
+        )
+
+    def test_file_flag_with_enabled_true_is_live(
+        self, run: Run, loads: Callable[[Any], Any], tmp_path: Path
+    ) -> None:
+        """An explicit `enabled: true` is honoured."""
+        file = tmp_path / "f.yaml"
+        file.write_text(
+            "flags:\n  fresh:\n    environments:\n      prod: {enabled: true, rollout: 25}\n"
+        )
+        assert run("flags", "apply", str(file), "--actor", "ci").exit_code == 0
+        fresh = loads(run("flag", "show", "fresh", json=True))
+        assert fresh["environments"]["prod"]["enabled"] is True
+        assert fresh["environments"]["dev"]["enabled"] is False
