@@ -183,3 +183,105 @@ class TestInitialState:
         fresh = loads(run("flag", "show", "fresh", json=True))
         assert fresh["environments"]["prod"]["enabled"] is True
         assert fresh["environments"]["dev"]["enabled"] is False
+
+
+class TestPlanKeepsTodaysAudience:
+    """Reproduction 1: starting a plan never takes the feature away from people who have it."""
+
+    def test_awf_phase7_keeps_25_percent(self, run: Run, loads: Callable[[Any], Any]) -> None:
+        """The README flow: prod stays at 25 % (not 5 %) when canary-5 starts; overrides stay."""
+        assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+        assert run("member", "add", "ada", "--role", "admin", "--actor", "ci").exit_code == 0
+        plan = str(PLANS / "awf-phase7.yaml")
+        checked = run("plan", "validate", plan)
+        assert checked.exit_code == 0, checked.stderr
+        assert "awf_bundle in prod: loses nobody" in checked.stdout
+        assert "stays at 25 %" in checked.stdout
+        applied = run("plan", "apply", plan, "--actor", "alice")
+        assert applied.exit_code == 0, applied.stderr
+        assert "keeps" in applied.stdout
+        assert "loses nobody" in applied.stdout
+        item = "golden tests pass (npm run awf:golden:test)"
+        assert (
+            run("rollout", "check", "awf_bundle", "--item", item, "--actor", "bob").exit_code == 0
+        )
+        assert run("engine", "run", "--once").exit_code == 0
+        prod = _prod(loads, run, "awf_bundle")
+        assert prod["rollout"] == 25.0
+        assert len(prod["overrides"]) == 2
+        status = loads(run("rollout", "status", "awf_bundle", json=True))
+        assert status["rollout"]["stage"] == "canary-5"
+
+    def test_ux_agent_canary_keeps_admins_and_pms(
+        self, run: Run, loads: Callable[[Any], Any]
+    ) -> None:
+        """Admins and PMs who have ux_updates in prod keep it through the plan's first stages."""
+        assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+        assert run("member", "add", "pam", "--role", "pm", "--actor", "ci").exit_code == 0
+        plan = str(PLANS / "ux-agent-canary.yaml")
+        applied = run("plan", "apply", plan, "--actor", "alice")
+        assert applied.exit_code == 0, applied.stderr
+        assert "loses nobody" in applied.stdout
+        rules = _prod(loads, run, "ux_updates")["rules"]
+        assert {r["segment"] for r in rules} == {"admins", "pms"}
+
+    def test_shrinking_plan_is_refused_then_allowed(
+        self, run: Run, loads: Callable[[Any], Any], dump: Callable[[], Any], tmp_path: Path
+    ) -> None:
+        """An exact plan (allow_shrink) that loses people is shown; --allow-shrink is the door."""
+        assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+        plan = tmp_path / "shrink.yaml"
+        plan.write_text(
+            "flag: awf_bundle\nenvironment: prod\nstart: {allow_shrink: true}\n"
+            "stages:\n  - {name: again-5, audience: 5}\n  - {name: all, audience: 100}\n"
+        )
+        checked = run("plan", "validate", str(plan))
+        assert checked.exit_code == 0, checked.stderr
+        assert "loses 20 % of users (25 -> 5 %)" in checked.stdout
+        applied = run("plan", "apply", str(plan), "--actor", "alice")
+        assert applied.exit_code == 0, applied.stderr
+        assert _prod(loads, run, "awf_bundle")["rollout"] == 5.0
+
+    def test_allow_shrink_option(self, run: Run, loads: Callable[[Any], Any]) -> None:
+        """`plan apply --allow-shrink` runs the stages exactly (the old behaviour, on purpose)."""
+        assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+        assert run("member", "add", "ada", "--role", "admin", "--actor", "ci").exit_code == 0
+        plan = str(PLANS / "awf-phase7.yaml")
+        checked = run("plan", "validate", plan, "--allow-shrink")
+        assert "loses 20 % of users (25 -> 5 %)" in checked.stdout
+        item = "golden tests pass (npm run awf:golden:test)"
+        assert run("plan", "apply", plan, "--allow-shrink", "--actor", "alice").exit_code == 0
+        assert (
+            run("rollout", "check", "awf_bundle", "--item", item, "--actor", "bob").exit_code == 0
+        )
+        assert run("engine", "run", "--once").exit_code == 0
+        assert _prod(loads, run, "awf_bundle")["rollout"] == 5.0
+
+    def test_plan_that_still_shrinks_is_refused(
+        self, run: Run, dump: Callable[[], Any], tmp_path: Path
+    ) -> None:
+        """A stage that would change admins' variant (wide -> split) is refused, store unchanged."""
+        flags = tmp_path / "f.yaml"
+        flags.write_text(
+            "segments:\n  admins: {where: 'role in [admin]'}\n"
+            "flags:\n  look:\n    variants: {narrow: 50, wide: 50}\n    environments:\n"
+            "      prod: {rules: [{segment: admins, serve: wide}]}\n"
+        )
+        assert run("flags", "apply", str(flags), "--actor", "ci").exit_code == 0
+        plan = tmp_path / "look.yaml"
+        plan.write_text(
+            "flag: look\nenvironment: prod\nstages:\n  - {name: admins, audience: {segments: [admins]}}\n"
+        )
+        checked = run("plan", "validate", str(plan))
+        assert checked.exit_code == 1
+        assert "start.allow_shrink" in checked.stderr
+        before = dump()
+        refused = run("plan", "apply", str(plan), "--actor", "alice")
+        assert refused.exit_code == 1
+        assert str(plan) in refused.stderr
+        assert "segment admins → wide" in refused.stderr
+        assert "allow_shrink: true" in refused.stderr
+        assert "--allow-shrink" in refused.stderr
+        assert dump() == before
+        allowed = run("plan", "apply", str(plan), "--allow-shrink", "--actor", "alice")
+        assert allowed.exit_code == 0, allowed.stderr

@@ -345,6 +345,18 @@ class Analysis(_Model):
     )
 
 
+class Start(_Model):
+    """How the plan starts from the flag's audience of today."""
+
+    allow_shrink: bool = Field(
+        default=False,
+        description="false (default): the plan keeps today's audience (its rules stay, its "
+        "percentage is a floor) and only widens it; a plan that would still take the flag "
+        "from anyone is refused. true: the stages' audiences are exact, even where that takes "
+        "the flag away from people who have it (the preview lists them).",
+    )
+
+
 class Plan(_Model):
     """A rollout plan: one flag, its ordered stages and the rules that move it."""
 
@@ -364,6 +376,7 @@ class Plan(_Model):
         default_factory=lambda: {"P0": Action.ROLLBACK},
         description="What an open incident of each severity does (P0 rolls back by default).",
     )
+    start: Start = Field(default_factory=Start, description="How the plan treats today's audience.")
 
     _check_flag = field_validator("flag")(lambda cls, v: check_key(v, "flag key"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from phased.core.plans.preview import StagePreview
 from phased.server.remote_services import RemoteStore, decision_of, entry_of, rollout_of
 from phased.service.plan_rollouts import Applied
 
@@ -17,6 +18,7 @@ __all__ = [
     "applied_of",
     "apply_plan",
     "list_rollouts",
+    "plan_preview",
     "preview",
     "rollout_history",
 ]
@@ -31,6 +33,7 @@ def applied_of(data: dict[str, Any]) -> Applied | None:
         rollout=rollout,
         decision=decision_of(data["decision"], rollout.state),
         entries=tuple(entry_of(e) for e in data["audit"]),
+        preview=tuple(StagePreview.from_dict(p) for p in data.get("preview", ())),
     )
 
 
@@ -41,13 +44,28 @@ def apply_plan(
     text: str,
     path: str = "<string>",
     environment: str | None = None,
+    allow_shrink: bool = False,
 ) -> Applied:
     """Start a rollout of the plan on the server."""
     del actor
-    body = {"text": text, "path": path, "environment": environment}
+    body = {
+        "text": text,
+        "path": path,
+        "environment": environment,
+        "allow_shrink": allow_shrink,
+    }
     applied = applied_of(store.request("POST", "/plans/apply", json=body))
     assert applied is not None  # applying always changes something
     return applied
+
+
+def plan_preview(
+    store: RemoteStore, *, text: str, path: str = "<string>", allow_shrink: bool = False
+) -> list[StagePreview]:
+    """What applying the plan would do to today's audience (the server computes it)."""
+    body = {"text": text, "path": path, "allow_shrink": allow_shrink}
+    data = store.request("POST", "/plans/preview", json=body)
+    return [StagePreview.from_dict(p) for p in data["preview"]]
 
 
 def preview(store: RemoteStore, flag: str) -> tuple[Rollout, Decision]:
