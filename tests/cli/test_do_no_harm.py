@@ -285,3 +285,144 @@ class TestPlanKeepsTodaysAudience:
         assert dump() == before
         allowed = run("plan", "apply", str(plan), "--allow-shrink", "--actor", "alice")
         assert allowed.exit_code == 0, allowed.stderr
+
+
+QUICK = """\
+flag: new_checkout
+environment: prod
+stages:
+  - {name: canary-5, audience: 5, min_duration: 1h}
+  - {name: all, audience: 100}
+"""
+
+
+def _running(run: Run, tmp_path: Path) -> None:
+    """new_checkout at canary-5 in prod (a plan running)."""
+    assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+    plan = tmp_path / "quick.yaml"
+    plan.write_text(QUICK)
+    applied = run("plan", "apply", str(plan), "--actor", "alice")
+    assert applied.exit_code == 0, applied.stderr
+
+
+class TestRunningRolloutCannotDisappear:
+    """Reproduction 2: a flag with a running rollout cannot be deleted or dropped."""
+
+    def test_delete_refused(self, run: Run, dump: Callable[[], Any], tmp_path: Path) -> None:
+        """`flag delete` names the rollout and the command that ends it; nothing changes."""
+        _running(run, tmp_path)
+        before = dump()
+        result = run("flag", "delete", "new_checkout", "--actor", "bob")
+        assert result.exit_code == 1
+        assert "rollout #1" in result.stderr
+        assert "phased rollout rollback new_checkout" in result.stderr
+        assert dump() == before
+
+    def test_flags_apply_that_drops_it_is_refused(
+        self, run: Run, dump: Callable[[], Any], tmp_path: Path
+    ) -> None:
+        """A flags file that leaves the flag out is refused too."""
+        _running(run, tmp_path)
+        text = Path(FLAGS).read_text()
+        start = text.index("  new_checkout:")
+        end = text.index("  # Seed 003")
+        dropped = tmp_path / "dropped.yaml"
+        dropped.write_text(text[:start] + text[end:])
+        before = dump()
+        result = run("flags", "apply", str(dropped), "--actor", "ci")
+        assert result.exit_code == 1
+        assert "rollout #1" in result.stderr
+        assert dump() == before
+
+
+class TestDrift:
+    """Reproduction 4: a manual change to a flag a running plan controls is decided, not silent."""
+
+    def test_percent_refused_without_force(
+        self, run: Run, dump: Callable[[], Any], tmp_path: Path
+    ) -> None:
+        """`rollout set --percent 30` at canary-5 is refused; the store is unchanged."""
+        _running(run, tmp_path)
+        before = dump()
+        result = run(
+            "rollout", "set", "new_checkout", "--percent", "30", "--env", "prod", "--actor", "bob"
+        )
+        assert result.exit_code == 1
+        assert "rollout #1" in result.stderr
+        assert "--force" in result.stderr
+        assert dump() == before
+
+    def test_forced_change_holds_the_rollout(
+        self, run: Run, loads: Callable[[Any], Any], tmp_path: Path
+    ) -> None:
+        """With --force: audited as forced drift, the rollout paused naming the change."""
+        _running(run, tmp_path)
+        forced = run(
+            "rollout",
+            "set",
+            "new_checkout",
+            "--percent",
+            "30",
+            "--env",
+            "prod",
+            "--force",
+            "--actor",
+            "bob",
+        )
+        assert forced.exit_code == 0, forced.stderr
+        assert _prod(loads, run, "new_checkout")["rollout"] == 30.0
+        status = loads(run("rollout", "status", "new_checkout", json=True))
+        assert status["rollout"]["phase"] == "paused"
+        assert "rollout 5 % -> 30 %" in status["rollout"]["reason"]
+        entries = loads(run("audit", "recent", "-n", "5", json=True))
+        by_action = {e["action"]: e for e in entries}
+        assert by_action["rollout.set"]["details"]["forced_drift"] is True
+        assert by_action["rollout.pause"]["details"]["drift"] == "rollout 5 % -> 30 %"
+        assert run("engine", "run", "--once").exit_code == 0
+        assert loads(run("rollout", "status", "new_checkout", json=True))["rollout"]["phase"] == (
+            "paused"
+        )
+        assert _prod(loads, run, "new_checkout")["rollout"] == 30.0
+        assert run("rollout", "resume", "new_checkout", "--actor", "bob").exit_code == 0
+
+    def test_kill_switch_and_overrides(self, run: Run, tmp_path: Path) -> None:
+        """Kill switch and a many-context override need --force; a one-user pin does not."""
+        _running(run, tmp_path)
+        killed = run("flag", "disable", "new_checkout", "--env", "prod", "--actor", "bob")
+        assert killed.exit_code == 1
+        assert "kill switch engaged" in killed.stderr
+        one = run(
+            "override",
+            "set",
+            "new_checkout",
+            "--user",
+            "u-1",
+            "--enable",
+            "--env",
+            "prod",
+            "--actor",
+            "bob",
+        )
+        assert one.exit_code == 0, one.stderr
+        org = run(
+            "override",
+            "set",
+            "new_checkout",
+            "--attr",
+            "org=acme",
+            "--enable",
+            "--env",
+            "prod",
+            "--actor",
+            "bob",
+        )
+        assert org.exit_code == 1
+        assert "overrides reaching more than one context" in org.stderr
+
+    def test_other_environments_are_free(self, run: Run, tmp_path: Path) -> None:
+        """The plan runs in prod; dev is not its to control."""
+        _running(run, tmp_path)
+        result = run(
+            "rollout", "set", "new_checkout", "--percent", "30", "--env", "dev", "--actor", "bob"
+        )
+        assert result.exit_code == 0, result.stderr

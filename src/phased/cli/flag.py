@@ -12,6 +12,7 @@ from phased.cli.common import (
     Env,
     EnvFilter,
     ExpectVersion,
+    Force,
     Json,
     actor_of,
     changed_line,
@@ -196,13 +197,20 @@ def _switch(
     db: str | None,
     enabled: bool,
     expect: int | None,
+    force: bool = False,
 ) -> None:
     flags = service("flags")
 
     who, where = actor_of(actor), env_of(env)
     with open_store(db) as store:
         result = flags.set_enabled(
-            store, actor=who, key=key, environment=where, enabled=enabled, expected_version=expect
+            store,
+            actor=who,
+            key=key,
+            environment=where,
+            enabled=enabled,
+            expected_version=expect,
+            force=force,
         )
         state = flags.get_flag(store, key)
     word = "enabled" if enabled else "disabled (killed)"
@@ -214,31 +222,36 @@ def _switch(
 @app.command("enable")
 def enable(
     key: Key,
+    *,
     env: Env = None,
     actor: Actor = None,
     expect_version: ExpectVersion = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Release the kill switch in one environment (rules, rollout and default apply).
 
     Example: phased flag enable awf_bundle --env prod --actor admin
     """
-    _switch(key, env=env, actor=actor, db=db, enabled=True, expect=expect_version)
+    _switch(key, env=env, actor=actor, db=db, enabled=True, expect=expect_version, force=force)
 
 
 @app.command("disable")
 def disable(
     key: Key,
+    *,
     env: Env = None,
     actor: Actor = None,
     expect_version: ExpectVersion = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Engage the kill switch: everyone gets the off value in that environment.
 
+    During a rollout the plan controls the flag: pass --force (the rollout is then held).
     Example: phased flag disable awf_bundle --env prod --actor oncall
     """
-    _switch(key, env=env, actor=actor, db=db, enabled=False, expect=expect_version)
+    _switch(key, env=env, actor=actor, db=db, enabled=False, expect=expect_version, force=force)
 
 
 @app.command("set-default")
@@ -249,6 +262,7 @@ def set_default(
     env: Env = None,
     actor: Actor = None,
     expect_version: ExpectVersion = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Set what contexts no override, rule or rollout reached get.
@@ -266,6 +280,7 @@ def set_default(
             environment=where,
             value=value,
             expected_version=expect_version,
+            force=force,
         )
     say(changed_line(result, f"{key} default in {where} is {value}"))
 

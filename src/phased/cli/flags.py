@@ -11,6 +11,7 @@ from phased.cli.common import (
     Actor,
     Db,
     EnvFilter,
+    Force,
     Json,
     actor_of,
     console,
@@ -65,6 +66,7 @@ def apply_(
         typer.Option("--env", help="Apply only this environment's states.", show_default=False),
     ] = None,
     actor: Actor = None,
+    force: Force = False,
     db: Db = None,
     json_out: Json = False,
 ) -> None:
@@ -84,7 +86,13 @@ def apply_(
     who = None if dry_run else actor_of(actor)
     with open_store(db) as store:
         outcome = apply.apply(
-            store, actor=who, wanted=wanted, environment=env, source=str(file), dry_run=dry_run
+            store,
+            actor=who,
+            wanted=wanted,
+            environment=env,
+            source=str(file),
+            dry_run=dry_run,
+            force=force,
         )
         revision = store.revision()
     if json_out:

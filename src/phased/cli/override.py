@@ -11,6 +11,7 @@ from phased.cli.common import (
     Db,
     Env,
     EnvFilter,
+    Force,
     Json,
     actor_of,
     changed_line,
@@ -66,6 +67,7 @@ def set_(
     note: Annotated[str, typer.Option(help="Why (kept with the pin).")] = "",
     env: Env = None,
     actor: Actor = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Pin a value (replacing an existing pin for the same target).
@@ -95,6 +97,7 @@ def set_(
             attr=attr,
             expires=expires,
             note=note,
+            force=force,
         )
         views = overrides.list_overrides(store, key=key, environment=where)
     pin = next(v.override for v in views if v.override.label == label)
@@ -148,6 +151,7 @@ def clear(
     attr: Attr = None,
     env: Env = None,
     actor: Actor = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Remove one pin.
@@ -160,7 +164,14 @@ def clear(
     label = _label(user, session, attr)
     with open_store(db) as store:
         result = overrides.clear_override(
-            store, actor=who, key=key, environment=where, user=user, session=session, attr=attr
+            store,
+            actor=who,
+            key=key,
+            environment=where,
+            user=user,
+            session=session,
+            attr=attr,
+            force=force,
         )
     say(changed_line(result, f"{key} in {where}: cleared {label}"))
 
@@ -170,6 +181,7 @@ def clear_all(
     key: Annotated[str | None, typer.Argument(help="Only this flag.", show_default=False)] = None,
     env: Env = None,
     actor: Actor = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Remove every pin of one flag, or of all flags, in one environment.
@@ -180,7 +192,9 @@ def clear_all(
 
     who, where = actor_of(actor), env_of(env)
     with open_store(db) as store:
-        result = overrides.clear_all_overrides(store, actor=who, environment=where, key=key)
+        result = overrides.clear_all_overrides(
+            store, actor=who, environment=where, key=key, force=force
+        )
     flags = ", ".join(c.key for c in result.changes) or "none had any"
     say(changed_line(result, f"cleared every override in {where} ({flags})"))
 

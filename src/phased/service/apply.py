@@ -98,6 +98,7 @@ def apply(
     environment: str | None = None,
     source: str | None = None,
     dry_run: bool = False,
+    force: bool = False,
 ) -> ApplyOutcome:
     """Make the store match ``wanted`` in one transaction; nothing is written on any error.
 
@@ -110,7 +111,7 @@ def apply(
         return plan(store, wanted, environment=environment)
     if environment is not None:
         check_environment(store, environment)
-    with mutation(store, actor) as m:
+    with mutation(store, actor, force=force) as m:
         after = desired_state(m.snapshot.flagset, wanted, environment)
         extra = {"source": source} if source else None
         m.commit(after, "flags.apply", extra)

@@ -142,10 +142,11 @@ def set_enabled(
     environment: str,
     enabled: bool,
     expected_version: int | None = None,
+    force: bool = False,
 ) -> Result:
     """Release (``enabled=True``) or engage (``False``) the kill switch in one environment."""
     env = check_environment(store, environment)
-    with mutation(store, actor) as m:
+    with mutation(store, actor, force=force) as m:
         flag = require_flag(m.snapshot.flagset, key)
         check_version(
             m.snapshot.state_version(key, env), expected_version, f"flag {key!r} in {env}"
@@ -182,10 +183,11 @@ def set_default(
     environment: str,
     value: str,
     expected_version: int | None = None,
+    force: bool = False,
 ) -> Result:
     """What contexts no override, rule or rollout reached get in one environment."""
     env = check_environment(store, environment)
-    with mutation(store, actor) as m:
+    with mutation(store, actor, force=force) as m:
         flag = require_flag(m.snapshot.flagset, key)
         check_version(
             m.snapshot.state_version(key, env), expected_version, f"flag {key!r} in {env}"

@@ -318,6 +318,7 @@ def _write_flag(m: Mutation, rollout: Rollout, decision: Decision, action: str) 
         replace_flag(m.snapshot.flagset, flag),
         action,
         {"rollout": rollout.id, "stage": decision.stage, "reason": decision.reason},
+        by_plan=True,
     )
 
 
