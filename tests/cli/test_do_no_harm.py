@@ -426,3 +426,44 @@ class TestDrift:
             "rollout", "set", "new_checkout", "--percent", "30", "--env", "dev", "--actor", "bob"
         )
         assert result.exit_code == 0, result.stderr
+
+
+class TestArchive:
+    """Deleting a flag archives it: listed, restorable, history and audit readable, not served."""
+
+    def test_delete_archive_restore(
+        self, run: Run, loads: Callable[[Any], Any], tmp_path: Path
+    ) -> None:
+        """delete -> list --archived -> restore brings back the same definition and states."""
+        _running(run, tmp_path)
+        assert (
+            run("rollout", "rollback", "new_checkout", "--reason", "x", "--actor", "bob").exit_code
+            == 0
+        )
+        kept = loads(run("flag", "show", "awf_bundle", json=True))
+        assert run("flag", "delete", "awf_bundle", "--actor", "bob").exit_code == 0
+        assert run("flag", "delete", "new_checkout", "--actor", "bob").exit_code == 0
+        live = [f["key"] for f in loads(run("flag", "list", json=True))]
+        assert "awf_bundle" not in live
+        assert run("eval", "awf_bundle", "--env", "prod", "--ctx", "user=user-123").exit_code != 0
+        archived = loads(run("flag", "list", "--archived", json=True))
+        assert [a["key"] for a in archived] == ["awf_bundle", "new_checkout"]
+        assert archived[0]["archived_by"] == "bob"
+        shown = run("flag", "list", "--archived")
+        assert "phased flag restore awf_bundle" in shown.stdout
+        history = run("rollout", "history", "new_checkout", json=True)
+        assert history.exit_code == 0, history.stderr
+        assert run("flag", "restore", "awf_bundle", "--actor", "bob").exit_code == 0
+        back = loads(run("flag", "show", "awf_bundle", json=True))
+        assert back["environments"] == kept["environments"]
+        assert [a["key"] for a in loads(run("flag", "list", "--archived", json=True))] == [
+            "new_checkout"
+        ]
+        actions = [e["action"] for e in loads(run("audit", "recent", "-n", "3", json=True))]
+        assert "flag.restore" in actions
+
+    def test_restore_unknown(self, run: Run) -> None:
+        """Restoring a key that was never archived says where to look."""
+        result = run("flag", "restore", "nothing", "--actor", "bob")
+        assert result.exit_code == 1
+        assert "phased flag list --archived" in result.stderr

@@ -101,13 +101,23 @@ def create(
 
 
 @app.command("list")
-def list_(env: EnvFilter = None, db: Db = None, json_out: Json = False) -> None:
-    """List flags with what each environment serves.
+def list_(
+    env: EnvFilter = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="List deleted (archived) flags instead.")
+    ] = False,
+    db: Db = None,
+    json_out: Json = False,
+) -> None:
+    """List flags with what each environment serves (deleted ones with --archived).
 
     Example: phased flag list --json
     """
     flags = service("flags")
 
+    if archived:
+        _list_archived(db, json_out)
+        return
     with open_store(db) as store:
         rows = flags.list_flags(store)
         envs = [env] if env else list(store.environments)
@@ -121,6 +131,31 @@ def list_(env: EnvFilter = None, db: Db = None, json_out: Json = False) -> None:
     console().print(
         flags_table(rows, envs) if rows else "no flags yet: phased flag create KEY --actor NAME"
     )
+
+
+def _list_archived(db: str | None, json_out: bool) -> None:
+    flags = service("flags")
+
+    with open_store(db) as store:
+        rows = flags.list_archived(store)
+    if json_out:
+        print_json(
+            [
+                {
+                    **r.flag.model_dump(mode="json", by_alias=True),
+                    "archived_by": r.archived_by,
+                    "archived_at": r.archived_at.isoformat(),
+                }
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        say("no archived flags")
+        return
+    for r in rows:
+        say(f"{r.flag.key}  archived {r.archived_at:%Y-%m-%d %H:%M} by {r.archived_by}")
+    say(f"restore one with: phased flag restore {rows[0].flag.key} --actor NAME")
 
 
 def flags_table(rows: list[StoredFlag], envs: list[str]) -> Table:
@@ -289,9 +324,9 @@ def set_default(
 def delete(
     key: Key, actor: Actor = None, expect_version: ExpectVersion = None, db: Db = None
 ) -> None:
-    """Delete a flag from every environment (its history stays in the audit log).
+    """Delete (archive) a flag: no longer served; history, audit and `flag restore` remain.
 
-    Example: phased flag delete old_checkout --actor admin
+    Refused while a rollout of it is going. Example: phased flag delete old_checkout --actor admin
     """
     flags = service("flags")
 
@@ -299,6 +334,20 @@ def delete(
     with open_store(db) as store:
         result = flags.delete_flag(store, actor=who, key=key, expected_version=expect_version)
     say(changed_line(result, f"deleted flag {key}"))
+
+
+@app.command("restore")
+def restore(key: Key, actor: Actor = None, db: Db = None) -> None:
+    """Bring a deleted (archived) flag back as it was when deleted.
+
+    Example: phased flag restore old_checkout --actor admin
+    """
+    flags = service("flags")
+
+    who = actor_of(actor)
+    with open_store(db) as store:
+        result = flags.restore_flag(store, actor=who, key=key)
+    say(changed_line(result, f"restored flag {key}"))
 
 
 def register(root: typer.Typer) -> None:

@@ -25,7 +25,7 @@ from phased.core.source import format_loc, parse_loc
 from phased.errors import ConflictError, NotFoundError, PhasedError, ValidationError
 from phased.service import events
 from phased.service.diff import EntityChange, diff_flagsets
-from phased.store import audit, repository
+from phased.store import archive, audit, repository
 from phased.store.audit import AuditEntry
 from phased.store.engine import Store
 from phased.store.repository import Snapshot
@@ -126,6 +126,8 @@ class Mutation:
                 repository.delete_segment(conn, key, before.segment_versions[key])
             return
         if change.op == "delete":
+            # A deleted flag is archived: listed and restorable, never served.
+            archive.archive(conn, before.flagset.flags[key], actor=self.actor, now=now)
             repository.delete_flag(conn, key, before.flag_versions[key])
             return
         flag = after.flags[key]

@@ -21,6 +21,7 @@ def apply(
     environment: str | None = None,
     source: str | None = None,
     dry_run: bool = False,
+    force: bool = False,
 ) -> ApplyOutcome:
     """Make the server's flags match ``wanted`` (sent as a flags file) in one transaction."""
     from phased.core.flagfile import dump_flagset
@@ -31,6 +32,7 @@ def apply(
         "environment": environment,
         "source": source,
         "dry_run": dry_run,
+        "force": force,
     }
     data = store.request("POST", "/flags-file/apply", json=body)
     store.seen_revision = int(data["revision"])

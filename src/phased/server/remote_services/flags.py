@@ -10,6 +10,7 @@ from phased.service.flags import StoredFlag, parse_value, parse_variants
 if TYPE_CHECKING:
     from phased.core.flags import FlagSet
     from phased.service.base import Result
+    from phased.store.archive import ArchivedFlag
 
 __all__ = [
     "StoredFlag",
@@ -98,10 +99,11 @@ def set_enabled(
     environment: str,
     enabled: bool,
     expected_version: int | None = None,
+    force: bool = False,
 ) -> Result:
     """Release or engage the kill switch in one environment."""
     del actor
-    body = {"enabled": enabled, "version": expected_version}
+    body = {"enabled": enabled, "version": expected_version, "force": force}
     path = f"/flags/{key}/environments/{environment}/enabled"
     return result_of(store.request("PUT", path, json=body))
 
@@ -114,10 +116,11 @@ def set_default(
     environment: str,
     value: str,
     expected_version: int | None = None,
+    force: bool = False,
 ) -> Result:
     """What contexts nothing else reached get in one environment."""
     del actor
-    body = {"value": value, "version": expected_version}
+    body = {"value": value, "version": expected_version, "force": force}
     path = f"/flags/{key}/environments/{environment}/default"
     return result_of(store.request("PUT", path, json=body))
 
@@ -125,6 +128,33 @@ def set_default(
 def delete_flag(
     store: RemoteStore, *, actor: str | None, key: str, expected_version: int | None = None
 ) -> Result:
-    """Delete a flag in every environment."""
+    """Delete (archive) a flag in every environment."""
     del actor
     return result_of(store.request("DELETE", f"/flags/{key}", params={"version": expected_version}))
+
+
+def list_archived(store: RemoteStore) -> list[ArchivedFlag]:
+    """Deleted (archived) flags, by key."""
+    from datetime import datetime
+
+    from phased.core.flags import Flag
+    from phased.store.archive import ArchivedFlag
+
+    out = []
+    for i, row in enumerate(store.request("GET", "/flags/archived")):
+        body = {k: v for k, v in row.items() if k not in ("archived_by", "archived_at")}
+        out.append(
+            ArchivedFlag(
+                id=i,
+                flag=Flag.model_validate(body),
+                archived_by=row["archived_by"],
+                archived_at=datetime.fromisoformat(row["archived_at"]),
+            )
+        )
+    return out
+
+
+def restore_flag(store: RemoteStore, *, actor: str | None, key: str) -> Result:
+    """Bring an archived flag back."""
+    del actor
+    return result_of(store.request("POST", f"/flags/{key}/restore"))

@@ -48,6 +48,7 @@ def set_override(
     expires: str | datetime | None = None,
     note: str = "",
     expected_version: int | None = None,
+    force: bool = False,
 ) -> Result:
     """Pin a value for one user, session or attribute value."""
     del actor
@@ -60,6 +61,7 @@ def set_override(
         "expires": expires.isoformat() if isinstance(expires, datetime) else expires,
         "note": note,
         "version": expected_version,
+        "force": force,
     }
     return result_of(store.request("POST", f"/flags/{key}/overrides", json=body))
 
@@ -73,17 +75,29 @@ def clear_override(
     user: str | None = None,
     session: str | None = None,
     attr: str | None = None,
+    force: bool = False,
 ) -> Result:
     """Remove the pin of one target."""
     del actor
-    body = {"environment": environment, "user": user, "session": session, "attr": attr}
+    body = {
+        "environment": environment,
+        "user": user,
+        "session": session,
+        "attr": attr,
+        "force": force,
+    }
     return result_of(store.request("POST", f"/flags/{key}/overrides/clear", json=body))
 
 
 def clear_all_overrides(
-    store: RemoteStore, *, actor: str | None, environment: str, key: str | None = None
+    store: RemoteStore,
+    *,
+    actor: str | None,
+    environment: str,
+    key: str | None = None,
+    force: bool = False,
 ) -> Result:
     """Remove every pin of one flag, or of all flags, in one environment."""
     del actor
-    body = {"environment": environment, "flag": key}
+    body = {"environment": environment, "flag": key, "force": force}
     return result_of(store.request("POST", "/overrides/clear-all", json=body))

@@ -27,6 +27,11 @@ class FlagsFileApply(BaseModel):
     )
     source: str | None = Field(default=None, description="Recorded in every audit entry.")
     dry_run: bool = Field(default=False, description="Compute the diff only.")
+    force: bool = Field(
+        default=False,
+        description="Change a flag a running plan controls anyway (forced drift: audited, "
+        "the rollout is held until resumed).",
+    )
 
 
 class FlagsFileApplied(BaseModel):
@@ -66,6 +71,7 @@ def apply(body: FlagsFileApply, store: StoreDep, who: FlagWriter) -> FlagsFileAp
         environment=body.environment,
         source=body.source,
         dry_run=body.dry_run,
+        force=body.force,
     )
     return FlagsFileApplied(
         applied=outcome.applied,
