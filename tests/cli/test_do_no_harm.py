@@ -467,3 +467,22 @@ class TestArchive:
         result = run("flag", "restore", "nothing", "--actor", "bob")
         assert result.exit_code == 1
         assert "phased flag list --archived" in result.stderr
+
+
+class TestFlagsApplyPreview:
+    """`flags apply --dry-run` shows who gains and who loses, from the same preview as plans."""
+
+    def test_dry_run_names_losers(self, run: Run, tmp_path: Path) -> None:
+        """Lowering the rollout in the file is shown as a loss before anything is written."""
+        assert run("flags", "apply", FLAGS, "--actor", "ci").exit_code == 0
+        edited = tmp_path / "f.yaml"
+        edited.write_text(
+            Path(FLAGS)
+            .read_text()
+            .replace("rollout: 25", "rollout: 10")
+            .replace("rules: [{segment: admins}, {segment: pms}]\n", "rules: [{segment: admins}]\n")
+        )
+        dry = run("flags", "apply", str(edited), "--dry-run")
+        assert dry.exit_code == 0, dry.stderr
+        assert "awf_bundle in prod: loses 15 % of users (25 -> 10 %)" in dry.stdout
+        assert "ux_updates in prod: loses segment pms" in dry.stdout

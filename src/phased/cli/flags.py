@@ -110,6 +110,7 @@ def apply_(
                     }
                     for c in outcome.changes
                 ],
+                "audience": [a.to_dict() for a in outcome.audience],
             }
         )
         return
@@ -117,6 +118,11 @@ def apply_(
     colours = {"+": "green", "-": "red", "~": "yellow"}
     for line in outcome.lines():
         out.print(f"[{colours[line[0]]}]{line}[/]", markup=True, highlight=False)
+    from rich.markup import escape
+
+    for change in outcome.audience:
+        for line in change.lines()[1:3]:  # gains and losses; the full preview is in --json
+            out.print(f"  audience: {escape(line)}", highlight=False)
     # Count what is listed: one line per changed field (a created or deleted
     # entity is one line).
     n = len(outcome.lines())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from phased.core.audience_change import AudienceChange, flag_changes
 from phased.core.flags import Flag, FlagSet, FlagState
 from phased.errors import ValidationError
 from phased.service.base import check_environment, mutation, validated
@@ -27,6 +28,8 @@ class ApplyOutcome:
     changes: tuple[EntityChange, ...]
     applied: bool
     entries: tuple[AuditEntry, ...] = ()
+    audience: tuple[AudienceChange, ...] = ()
+    """Who gains and loses each changed flag, per environment (the same preview as plans)."""
 
     def lines(self) -> list[str]:
         """The diff for people, one change per line."""
@@ -85,9 +88,20 @@ def plan(store: Store, wanted: FlagSet, *, environment: str | None = None) -> Ap
         check_environment(store, environment)
     with store.read() as conn:
         current = repository.load(conn, store.environments).flagset
+    after = desired_state(current, wanted, environment)
     return ApplyOutcome(
-        tuple(diff_flagsets(current, desired_state(current, wanted, environment))), False
+        tuple(diff_flagsets(current, after)), False, audience=audience_of(current, after)
     )
+
+
+def audience_of(before: FlagSet, after: FlagSet) -> tuple[AudienceChange, ...]:
+    """The audience change of every flag that differs between two flag sets."""
+    out: list[AudienceChange] = []
+    for key in dict.fromkeys([*before.flags, *after.flags]):
+        old, new = before.flags.get(key), after.flags.get(key)
+        if old != new:
+            out += flag_changes(old, new, after.environments)
+    return tuple(out)
 
 
 def apply(
@@ -113,6 +127,7 @@ def apply(
         check_environment(store, environment)
     with mutation(store, actor, force=force) as m:
         after = desired_state(m.snapshot.flagset, wanted, environment)
+        audience = audience_of(m.snapshot.flagset, after)
         extra = {"source": source} if source else None
         m.commit(after, "flags.apply", extra)
-    return ApplyOutcome(tuple(m.changes), True, tuple(m.entries))
+    return ApplyOutcome(tuple(m.changes), True, tuple(m.entries), audience)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from phased.core.audience_change import AudienceChange
 from phased.server.remote_services import RemoteStore, change_of, entry_of
 from phased.service.apply import ApplyOutcome
 
@@ -40,4 +41,5 @@ def apply(
         changes=tuple(change_of(c) for c in data["changes"]),
         applied=bool(data["applied"]),
         entries=tuple(entry_of(e) for e in data["audit"]),
+        audience=tuple(AudienceChange.from_dict(a) for a in data.get("audience", ())),
     )

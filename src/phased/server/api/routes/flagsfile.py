@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +44,10 @@ class FlagsFileApplied(BaseModel):
     lines: list[str] = Field(description="The diff for people, one change per line.")
     changes: list[ChangePublic]
     audit: list[AuditEntryPublic]
+    audience: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Per changed flag and environment: who keeps, gains and loses it.",
+    )
 
 
 @router.get(
@@ -79,4 +85,5 @@ def apply(body: FlagsFileApply, store: StoreDep, who: FlagWriter) -> FlagsFileAp
         lines=outcome.lines(),
         changes=[ChangePublic.of(c) for c in outcome.changes],
         audit=[AuditEntryPublic.of(e) for e in outcome.entries],
+        audience=[a.to_dict() for a in outcome.audience],
     )
