@@ -172,3 +172,25 @@ class TestNoShrinkProperty:
                 assert after_set.is_enabled("f", ctx), (ctx, state, after)
         if stage == 0:
             assert not preview_plan(plan, flag)[0].change.shrinks
+
+
+class TestRender:
+    """`plan render` says whether the plan keeps today's audience."""
+
+    def test_kept_and_may_shrink(self) -> None:
+        """The default keeps it; start.allow_shrink is spelled out for the signer."""
+        from phased.core.plans.render import render_markdown
+
+        assert "kept: the plan starts from who has the flag today" in render_markdown(
+            parse_plan(PLAN)
+        )
+        shrinking = parse_plan(PLAN + "start: {allow_shrink: true}\n")
+        assert "**may shrink**" in render_markdown(shrinking)
+
+    def test_schema_has_start(self) -> None:
+        """The JSON schema documents start.allow_shrink."""
+        from phased.core.plans import plan_schema
+
+        schema = plan_schema()
+        assert "start" in schema["properties"]
+        assert "allow_shrink" in schema["$defs"]["Start"]["properties"]
