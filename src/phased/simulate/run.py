@@ -21,8 +21,8 @@ from phased.core.evaluate import CompiledFlagSet
 from phased.core.flags import Flag, FlagSet
 from phased.core.outcomes import Aggregate, metric_value
 from phased.core.plans.audience import stage_flag_state
-from phased.core.plans.preview import baseline_of
 from phased.core.plans.model import Mode, Plan
+from phased.core.plans.preview import baseline_of
 from phased.errors import ValidationError
 from phased.simulate.replay import Replay
 from phased.simulate.traffic import LIST_ATTRIBUTES, TrafficModel
