@@ -121,8 +121,11 @@ def apply_(
     from rich.markup import escape
 
     for change in outcome.audience:
-        for line in change.lines()[1:3]:  # gains and losses; the full preview is in --json
-            out.print(f"  audience: {escape(line)}", highlight=False)
+        # Who gains and who loses (the full preview, with keeps and shares, is in --json).
+        gains, loses = change.lines()[1:3]
+        for line, shown in ((gains, change.gains), (loses, change.loses)):
+            if shown:
+                out.print(f"  audience: {escape(line)}", highlight=False)
     # Count what is listed: one line per changed field (a created or deleted
     # entity is one line).
     n = len(outcome.lines())
