@@ -345,3 +345,33 @@ class TestEntryPoint:
         assert len(lines) == 1
         assert lines[0].startswith(f"error: server: cannot reach the phased server at {url}")
         assert lines[0].endswith("check PHASED_SERVER and that `phased serve` runs")
+
+
+class TestDoNoHarmTwins:
+    """Issue 9's previews and refusals read the same against a server (the service layer decides)."""
+
+    def test_preview_drift_archive(self, twins: Twins, tmp_path: Path) -> None:
+        flags = REPO / "examples" / "flags.yaml"
+        twins.same("flags", "apply", str(flags))
+        twins.same("member", "add", "root", "--role", "admin")
+        twins.same("member", "add", "root", "--role", "pm")
+        out = twins.same("plan", "validate", str(REPO / "examples" / "plans" / "awf-phase7.yaml"))
+        assert "awf_bundle in prod: loses nobody" in out.out
+        edited = tmp_path / "edited.yaml"
+        edited.write_text(flags.read_text().replace("rollout: 25", "rollout: 10"))
+        out = twins.same("flags", "apply", str(edited), "--dry-run")
+        assert "loses 15 % of users (25 -> 10 %)" in out.out
+        twins.same("flags", "apply", str(edited), "--dry-run", "--json")
+        out = twins.same("plan", "apply", str(PLAN))
+        assert "new_checkout in prod: gains" in out.out
+        refused = twins.same("rollout", "set", "new_checkout", "--percent", "30", "--env", "prod")
+        assert refused.code == 1
+        assert "--force" in refused.err
+        twins.same("rollout", "set", "new_checkout", "--percent", "30", "--env", "prod", "--force")
+        assert "paused" in twins.same("rollout", "status", "new_checkout").out
+        assert twins.same("flag", "delete", "new_checkout").code == 1
+        twins.same("rollout", "rollback", "new_checkout", "--reason", "done")
+        twins.same("flag", "delete", "new_checkout")
+        twins.same("flag", "list", "--archived")
+        twins.same("flag", "restore", "new_checkout")
+        twins.same("audit", "recent", "-n", "30", "--json")

@@ -179,6 +179,41 @@ class TestAdminSwitchesAndPins:
         ]
 
 
+class TestAudienceAndDrift:
+    """The dialog shows who gains and loses; a flag a running plan controls asks for force."""
+
+    def test_dialog_preview_then_forced_drift(
+        self, open_page: PageFactory, dashboard: Dashboard
+    ) -> None:
+        store = dashboard.store
+        flag_service.create_flag(store, actor="alice", key="drift_demo")
+        flag_service.set_enabled(
+            store, actor="alice", key="drift_demo", environment="prod", enabled=True
+        )
+        plan = "flag: drift_demo\nenvironment: prod\nstages:\n  - {name: five, audience: 5}\n"
+        page = open_page()
+        log_in(page, dashboard.people.admin, "/ui/flags/drift_demo")
+        page.fill("#pct-prod", "20")
+        page.get_by_test_id("set-rollout-prod").click()
+        dialog = page.locator("#confirm-dialog")
+        dialog.wait_for(state="visible")
+        assert "20 % more of users (0 -> 20 %)" in dialog.inner_text()
+        dialog.locator("button[value=cancel]").click()
+        dialog.wait_for(state="hidden")
+
+        plan_rollouts.apply_plan(store, actor="alice", text=plan, path="drift.yaml")
+        page.reload()
+        page.fill("#pct-prod", "30")
+        with page.expect_navigation():
+            page.get_by_test_id("set-rollout-prod").click()
+        assert "rollout #" in page.get_by_test_id("confirm-drift").inner_text()
+        page.get_by_test_id("confirm-force").check()
+        with page.expect_navigation():
+            page.click("main button.primary:has-text('Confirm')")
+        assert flag_service.get_flag(store, "drift_demo").flag.state("prod").rollout == 30
+        assert plan_rollouts.get_rollout(store, "drift_demo").phase == "paused"
+
+
 class TestPmApprovesStage:
     """A PM approves the next stage of a rollout and finds the entry in the audit log."""
 

@@ -13,6 +13,7 @@ from phased.engine.loop import Engine, reconcile_once
 from phased.service import audit, flags
 from phased.service import plan_rollouts as pr
 from phased.slo import Breach, SloMonitor
+from phased.store import repository
 from phased.store.engine import Store, open_store
 from phased.testing import FrozenClock
 from service.rollout_fixtures import PLAN, feed, seed_people
@@ -65,7 +66,10 @@ class TestRunOnce:
     ) -> None:
         flags.create_flag(going, actor="seed", key="other")
         pr.apply_plan(going, actor="alice", text=PLAN.replace("awf_bundle", "other"))
-        flags.delete_flag(going, actor="seed", key="awf_bundle")
+        # The service refuses to delete a flag whose rollout is going (issue 9); a
+        # store damaged from outside (or by an older phased) can still lack it.
+        with going.write() as conn:
+            repository.delete_flag(conn, "awf_bundle", 1)
         clock.advance(60)
         feed(going, clock, flag="other", candidate=(200, 100))
         report = Engine(going).run_once()

@@ -56,7 +56,14 @@ class TestApply:
         assert all(e.details["source"] == "flags.yaml" for e in outcome.entries)
         assert "+ flag awf_bundle (created)" in outcome.lines()
         assert store.revision() == 1
-        assert flags.load_flagset(store) == parse_flagset(FILE)
+        stored = flags.load_flagset(store)
+        assert stored == apply.desired_state(FlagSet(), parse_flagset(FILE), None)
+        # What the file declares is stored as is; where it declares nothing, killed.
+        assert stored.flags["awf_bundle"].state("prod") == parse_flagset(FILE).flags[
+            "awf_bundle"
+        ].state("prod")
+        assert stored.flags["awf_bundle"].state("staging") == FlagState(enabled=False)
+        assert {s.enabled for s in stored.flags["legacy_off"].environments.values()} == {False}
 
     def test_update_diff_names_each_field(self, store: Store) -> None:
         apply.apply(store, actor="gitops", wanted=parse_flagset(FILE))
@@ -226,9 +233,34 @@ class TestApplyProperties:
     @given(wanted=flagsets())
     def test_round_trip(self, store: Store, wanted: FlagSet) -> None:
         apply.apply(store, actor="prop", wanted=wanted)
-        assert flags.load_flagset(store) == wanted
+        assert flags.load_flagset(store) == apply.desired_state(FlagSet(), wanted, None)
         before = store.dump()
         exported = parse_flagset(dump_flagset(flags.load_flagset(store)))
         outcome = apply.apply(store, actor="prop", wanted=exported)
         assert outcome.changes == ()
         assert store.dump() == before
+
+    @PROPERTY
+    @given(wanted=flagsets(), env=st.sampled_from(ENVIRONMENTS))
+    def test_one_environment_round_trip(self, store: Store, wanted: FlagSet, env: str) -> None:
+        """`flags export --env E` then `flags apply` changes nothing in any environment."""
+        apply.apply(store, actor="prop", wanted=wanted)
+        before = store.dump()
+        exported = parse_flagset(dump_flagset(flags.load_flagset(store), environment=env))
+        assert apply.plan(store, exported).changes == ()
+        outcome = apply.apply(store, actor="prop", wanted=exported)
+        assert outcome.changes == ()
+        assert store.dump() == before
+
+    @PROPERTY
+    @given(before=flagsets(), after=flagsets())
+    def test_dry_run_lists_what_apply_writes(
+        self, store: Store, before: FlagSet, after: FlagSet
+    ) -> None:
+        """The dry run's changes are exactly the applied ones, and each lists at least a line."""
+        apply.apply(store, actor="prop", wanted=before)
+        dry = apply.plan(store, after)
+        done = apply.apply(store, actor="prop", wanted=after)
+        assert dry.lines() == done.lines()
+        assert all(change.lines() for change in dry.changes)
+        assert len(done.entries) == len(done.changes)

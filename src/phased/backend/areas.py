@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from phased.alerts.queue import DeliveryStatus, QueuedAlert
     from phased.core.decide import Decision
     from phased.core.flags import FlagSet, Segment, Value
+    from phased.core.plans.preview import StagePreview
     from phased.service.alerts import AlertsSettings, TestResult
     from phased.service.apply import ApplyOutcome
     from phased.service.approvals import Recorded
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from phased.service.overrides import OverrideView
     from phased.service.plan_rollouts import Applied
     from phased.service.rollout_records import HistoryEntry, Rollout
+    from phased.store.archive import ArchivedFlag
     from phased.store.audit import AuditEntry, ChainReport
 
 
@@ -86,6 +88,7 @@ class Apply(Protocol):
         environment: str | None = None,
         source: str | None = None,
         dry_run: bool = False,
+        force: bool = False,
     ) -> ApplyOutcome:
         """Make the store match ``wanted`` in one transaction; nothing is written on any error."""
         ...
@@ -191,6 +194,7 @@ class Flags(Protocol):
         environment: str,
         enabled: bool,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         """Release (``enabled=True``) or engage (``False``) the kill switch in one environment."""
         ...
@@ -203,6 +207,7 @@ class Flags(Protocol):
         environment: str,
         value: str,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         """What contexts no override, rule or rollout reached get in one environment."""
         ...
@@ -211,6 +216,14 @@ class Flags(Protocol):
         self, *, actor: str | None, key: str, expected_version: int | None = None
     ) -> Result:
         """Delete a flag (every environment). Refused while another flag requires it."""
+        ...
+
+    def list_archived(self) -> list[ArchivedFlag]:
+        """Deleted (archived) flags, by key."""
+        ...
+
+    def restore_flag(self, *, actor: str | None, key: str) -> Result:
+        """Bring an archived flag back."""
         ...
 
 
@@ -280,6 +293,7 @@ class Overrides(Protocol):
         expires: str | datetime | None = None,
         note: str = "",
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         """Pin ``serve`` for one user, session or ``attr=value`` (replacing an existing pin)."""
         ...
@@ -293,12 +307,18 @@ class Overrides(Protocol):
         user: str | None = None,
         session: str | None = None,
         attr: str | None = None,
+        force: bool = False,
     ) -> Result:
         """Remove the override for one user, session or ``attr=value``."""
         ...
 
     def clear_all_overrides(
-        self, *, actor: str | None, environment: str, key: str | None = None
+        self,
+        *,
+        actor: str | None,
+        environment: str,
+        key: str | None = None,
+        force: bool = False,
     ) -> Result:
         """Remove every override of ``key`` (or of every flag) in one environment."""
         ...
@@ -314,8 +334,15 @@ class PlanRollouts(Protocol):
         text: str,
         path: str = "<string>",
         environment: str | None = None,
+        allow_shrink: bool = False,
     ) -> Applied:
         """Start a rollout of the plan in ``text``; its first stage applies at once."""
+        ...
+
+    def plan_preview(
+        self, *, text: str, path: str = "<string>", allow_shrink: bool = False
+    ) -> list[StagePreview]:
+        """What applying the plan would do to today's audience, per environment."""
         ...
 
     def preview(self, flag: str) -> tuple[Rollout, Decision]:
@@ -393,6 +420,7 @@ class Rollouts(Protocol):
         environment: str,
         percent: float,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         """Set the rollout percentage of ``key`` in ``environment``."""
         ...

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from phased.backend.protocol import Backend
     from phased.core.decide import Decision
     from phased.core.flags import FlagSet, Segment, Value
+    from phased.core.plans.preview import StagePreview
     from phased.service.alerts import AlertsSettings, TestResult
     from phased.service.apply import ApplyOutcome
     from phased.service.approvals import Recorded
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from phased.service.overrides import OverrideView
     from phased.service.plan_rollouts import Applied
     from phased.service.rollout_records import HistoryEntry, Rollout
+    from phased.store.archive import ArchivedFlag
     from phased.store.audit import AuditEntry, ChainReport
     from phased.store.engine import Store
 
@@ -115,6 +117,7 @@ class LocalApply:
         environment: str | None = None,
         source: str | None = None,
         dry_run: bool = False,
+        force: bool = False,
     ) -> ApplyOutcome:
         return _apply.apply(
             self.store,
@@ -123,6 +126,7 @@ class LocalApply:
             environment=environment,
             source=source,
             dry_run=dry_run,
+            force=force,
         )
 
 
@@ -247,6 +251,7 @@ class LocalFlags:
         environment: str,
         enabled: bool,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         return _flags.set_enabled(
             self.store,
@@ -255,6 +260,7 @@ class LocalFlags:
             environment=environment,
             enabled=enabled,
             expected_version=expected_version,
+            force=force,
         )
 
     def set_default(
@@ -265,6 +271,7 @@ class LocalFlags:
         environment: str,
         value: str,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         return _flags.set_default(
             self.store,
@@ -273,6 +280,7 @@ class LocalFlags:
             environment=environment,
             value=value,
             expected_version=expected_version,
+            force=force,
         )
 
     def delete_flag(
@@ -281,6 +289,12 @@ class LocalFlags:
         return _flags.delete_flag(
             self.store, actor=actor, key=key, expected_version=expected_version
         )
+
+    def list_archived(self) -> list[ArchivedFlag]:
+        return _flags.list_archived(self.store)
+
+    def restore_flag(self, *, actor: str | None, key: str) -> Result:
+        return _flags.restore_flag(self.store, actor=actor, key=key)
 
 
 class LocalIncidents:
@@ -358,6 +372,7 @@ class LocalOverrides:
         expires: str | datetime | None = None,
         note: str = "",
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         return _overrides.set_override(
             self.store,
@@ -371,6 +386,7 @@ class LocalOverrides:
             expires=expires,
             note=note,
             expected_version=expected_version,
+            force=force,
         )
 
     def clear_override(
@@ -382,6 +398,7 @@ class LocalOverrides:
         user: str | None = None,
         session: str | None = None,
         attr: str | None = None,
+        force: bool = False,
     ) -> Result:
         return _overrides.clear_override(
             self.store,
@@ -391,13 +408,23 @@ class LocalOverrides:
             user=user,
             session=session,
             attr=attr,
+            force=force,
         )
 
     def clear_all_overrides(
-        self, *, actor: str | None, environment: str, key: str | None = None
+        self,
+        *,
+        actor: str | None,
+        environment: str,
+        key: str | None = None,
+        force: bool = False,
     ) -> Result:
         return _overrides.clear_all_overrides(
-            self.store, actor=actor, environment=environment, key=key
+            self.store,
+            actor=actor,
+            environment=environment,
+            key=key,
+            force=force,
         )
 
 
@@ -414,9 +441,22 @@ class LocalPlanRollouts:
         text: str,
         path: str = "<string>",
         environment: str | None = None,
+        allow_shrink: bool = False,
     ) -> Applied:
         return _plan_rollouts.apply_plan(
-            self.store, actor=actor, text=text, path=path, environment=environment
+            self.store,
+            actor=actor,
+            text=text,
+            path=path,
+            environment=environment,
+            allow_shrink=allow_shrink,
+        )
+
+    def plan_preview(
+        self, *, text: str, path: str = "<string>", allow_shrink: bool = False
+    ) -> list[StagePreview]:
+        return _plan_rollouts.plan_preview(
+            self.store, text=text, path=path, allow_shrink=allow_shrink
         )
 
     def preview(self, flag: str) -> tuple[Rollout, Decision]:
@@ -503,6 +543,7 @@ class LocalRollouts:
         environment: str,
         percent: float,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         return _rollouts.set_rollout(
             self.store,
@@ -511,6 +552,7 @@ class LocalRollouts:
             environment=environment,
             percent=percent,
             expected_version=expected_version,
+            force=force,
         )
 
 

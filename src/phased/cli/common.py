@@ -41,6 +41,14 @@ EnvFilter = Annotated[
     typer.Option("--env", help="Only this environment.", show_default=False),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Change a flag a running plan controls anyway; the rollout is then held "
+        "(forced drift, audited) until someone resumes it.",
+    ),
+]
 ExpectVersion = Annotated[
     int | None,
     typer.Option(

@@ -12,6 +12,7 @@ from phased.cli.common import (
     Env,
     EnvFilter,
     ExpectVersion,
+    Force,
     Json,
     actor_of,
     changed_line,
@@ -98,11 +99,21 @@ def create(
 
 
 @app.command("list")
-def list_(env: EnvFilter = None, db: Db = None, json_out: Json = False) -> None:
-    """List flags with what each environment serves.
+def list_(
+    env: EnvFilter = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="List deleted (archived) flags instead.")
+    ] = False,
+    db: Db = None,
+    json_out: Json = False,
+) -> None:
+    """List flags with what each environment serves (deleted ones with --archived).
 
     Example: phased flag list --json
     """
+    if archived:
+        _list_archived(db, json_out)
+        return
     with open_backend(db) as backend:
         rows = backend.flags.list_flags()
         envs = [env] if env else list(backend.environments)
@@ -116,6 +127,29 @@ def list_(env: EnvFilter = None, db: Db = None, json_out: Json = False) -> None:
     console().print(
         flags_table(rows, envs) if rows else "no flags yet: phased flag create KEY --actor NAME"
     )
+
+
+def _list_archived(db: str | None, json_out: bool) -> None:
+    with open_backend(db) as backend:
+        rows = backend.flags.list_archived()
+    if json_out:
+        print_json(
+            [
+                {
+                    **r.flag.model_dump(mode="json", by_alias=True),
+                    "archived_by": r.archived_by,
+                    "archived_at": r.archived_at.isoformat(),
+                }
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        say("no archived flags")
+        return
+    for r in rows:
+        say(f"{r.flag.key}  archived {r.archived_at:%Y-%m-%d %H:%M} by {r.archived_by}")
+    say(f"restore one with: phased flag restore {rows[0].flag.key} --actor NAME")
 
 
 def flags_table(rows: list[StoredFlag], envs: list[str]) -> Table:
@@ -190,12 +224,18 @@ def _switch(
     db: str | None,
     enabled: bool,
     expect: int | None,
+    force: bool = False,
 ) -> None:
 
     who, where = actor_of(actor), env_of(env)
     with open_backend(db) as backend:
         result = backend.flags.set_enabled(
-            actor=who, key=key, environment=where, enabled=enabled, expected_version=expect
+            actor=who,
+            key=key,
+            environment=where,
+            enabled=enabled,
+            expected_version=expect,
+            force=force,
         )
         state = backend.flags.get_flag(key)
     word = "enabled" if enabled else "disabled (killed)"
@@ -207,31 +247,36 @@ def _switch(
 @app.command("enable")
 def enable(
     key: Key,
+    *,
     env: Env = None,
     actor: Actor = None,
     expect_version: ExpectVersion = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Release the kill switch in one environment (rules, rollout and default apply).
 
     Example: phased flag enable awf_bundle --env prod --actor admin
     """
-    _switch(key, env=env, actor=actor, db=db, enabled=True, expect=expect_version)
+    _switch(key, env=env, actor=actor, db=db, enabled=True, expect=expect_version, force=force)
 
 
 @app.command("disable")
 def disable(
     key: Key,
+    *,
     env: Env = None,
     actor: Actor = None,
     expect_version: ExpectVersion = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Engage the kill switch: everyone gets the off value in that environment.
 
+    During a rollout the plan controls the flag: pass --force (the rollout is then held).
     Example: phased flag disable awf_bundle --env prod --actor oncall
     """
-    _switch(key, env=env, actor=actor, db=db, enabled=False, expect=expect_version)
+    _switch(key, env=env, actor=actor, db=db, enabled=False, expect=expect_version, force=force)
 
 
 @app.command("set-default")
@@ -242,6 +287,7 @@ def set_default(
     env: Env = None,
     actor: Actor = None,
     expect_version: ExpectVersion = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Set what contexts no override, rule or rollout reached get.
@@ -256,6 +302,7 @@ def set_default(
             environment=where,
             value=value,
             expected_version=expect_version,
+            force=force,
         )
     say(changed_line(result, f"{key} default in {where} is {value}"))
 
@@ -264,14 +311,26 @@ def set_default(
 def delete(
     key: Key, actor: Actor = None, expect_version: ExpectVersion = None, db: Db = None
 ) -> None:
-    """Delete a flag from every environment (its history stays in the audit log).
+    """Delete (archive) a flag: no longer served; history, audit and `flag restore` remain.
 
-    Example: phased flag delete old_checkout --actor admin
+    Refused while a rollout of it is going. Example: phased flag delete old_checkout --actor admin
     """
     who = actor_of(actor)
     with open_backend(db) as backend:
         result = backend.flags.delete_flag(actor=who, key=key, expected_version=expect_version)
     say(changed_line(result, f"deleted flag {key}"))
+
+
+@app.command("restore")
+def restore(key: Key, actor: Actor = None, db: Db = None) -> None:
+    """Bring a deleted (archived) flag back as it was when deleted.
+
+    Example: phased flag restore old_checkout --actor admin
+    """
+    who = actor_of(actor)
+    with open_backend(db) as backend:
+        result = backend.flags.restore_flag(actor=who, key=key)
+    say(changed_line(result, f"restored flag {key}"))
 
 
 def register(root: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from phased.cli.common import (
     Actor,
     Db,
     EnvFilter,
+    Force,
     Json,
     actor_of,
     console,
@@ -62,6 +63,7 @@ def apply_(
         typer.Option("--env", help="Apply only this environment's states.", show_default=False),
     ] = None,
     actor: Actor = None,
+    force: Force = False,
     db: Db = None,
     json_out: Json = False,
 ) -> None:
@@ -79,7 +81,12 @@ def apply_(
     who = None if dry_run else actor_of(actor)
     with open_backend(db) as backend:
         outcome = backend.apply.apply(
-            actor=who, wanted=wanted, environment=env, source=str(file), dry_run=dry_run
+            actor=who,
+            wanted=wanted,
+            environment=env,
+            source=str(file),
+            dry_run=dry_run,
+            force=force,
         )
         revision = backend.revision()
     if json_out:
@@ -97,6 +104,7 @@ def apply_(
                     }
                     for c in outcome.changes
                 ],
+                "audience": [a.to_dict() for a in outcome.audience],
             }
         )
         return
@@ -104,7 +112,17 @@ def apply_(
     colours = {"+": "green", "-": "red", "~": "yellow"}
     for line in outcome.lines():
         out.print(f"[{colours[line[0]]}]{line}[/]", markup=True, highlight=False)
-    n = len(outcome.changes)
+    from rich.markup import escape
+
+    for change in outcome.audience:
+        # Who gains and who loses (the full preview, with keeps and shares, is in --json).
+        gains, loses = change.lines()[1:3]
+        for line, shown in ((gains, change.gains), (loses, change.loses)):
+            if shown:
+                out.print(f"  audience: {escape(line)}", highlight=False)
+    # Count what is listed: one line per changed field (a created or deleted
+    # entity is one line).
+    n = len(outcome.lines())
     if not n:
         out.print("no changes: the store already matches the file")
     elif dry_run:

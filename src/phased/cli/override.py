@@ -11,6 +11,7 @@ from phased.cli.common import (
     Db,
     Env,
     EnvFilter,
+    Force,
     Json,
     actor_of,
     changed_line,
@@ -67,6 +68,7 @@ def set_(
     note: Annotated[str, typer.Option(help="Why (kept with the pin).")] = "",
     env: Env = None,
     actor: Actor = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Pin a value (replacing an existing pin for the same target).
@@ -93,6 +95,7 @@ def set_(
             attr=attr,
             expires=expires,
             note=note,
+            force=force,
         )
         views = backend.overrides.list_overrides(key=key, environment=where)
     pin = next(v.override for v in views if v.override.label == label)
@@ -144,6 +147,7 @@ def clear(
     attr: Attr = None,
     env: Env = None,
     actor: Actor = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Remove one pin.
@@ -154,7 +158,13 @@ def clear(
     label = _label(user, session, attr)
     with open_backend(db) as backend:
         result = backend.overrides.clear_override(
-            actor=who, key=key, environment=where, user=user, session=session, attr=attr
+            actor=who,
+            key=key,
+            environment=where,
+            user=user,
+            session=session,
+            attr=attr,
+            force=force,
         )
     say(changed_line(result, f"{key} in {where}: cleared {label}"))
 
@@ -164,6 +174,7 @@ def clear_all(
     key: Annotated[str | None, typer.Argument(help="Only this flag.", show_default=False)] = None,
     env: Env = None,
     actor: Actor = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Remove every pin of one flag, or of all flags, in one environment.
@@ -172,7 +183,9 @@ def clear_all(
     """
     who, where = actor_of(actor), env_of(env)
     with open_backend(db) as backend:
-        result = backend.overrides.clear_all_overrides(actor=who, environment=where, key=key)
+        result = backend.overrides.clear_all_overrides(
+            actor=who, environment=where, key=key, force=force
+        )
     flags = ", ".join(c.key for c in result.changes) or "none had any"
     say(changed_line(result, f"cleared every override in {where} ({flags})"))
 

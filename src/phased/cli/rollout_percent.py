@@ -11,6 +11,7 @@ from phased.cli.common import (
     Db,
     Env,
     ExpectVersion,
+    Force,
     actor_of,
     changed_line,
     env_of,
@@ -34,6 +35,7 @@ def set_(
     env: Env = None,
     actor: Actor = None,
     expect_version: ExpectVersion = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Set the rollout percentage in one environment (sticky; raising never removes anyone).
@@ -48,6 +50,7 @@ def set_(
             environment=where,
             percent=percent,
             expected_version=expect_version,
+            force=force,
         )
     before = result.entries[0].details["before"] if result.entries else None
     old = (before or {}).get("rollout", 0)

@@ -43,6 +43,13 @@ EnvGuard = Annotated[
         show_default=False,
     ),
 ]
+AllowShrink = Annotated[
+    bool,
+    typer.Option(
+        "--allow-shrink",
+        help="Let the stages' audiences be exact, even where people lose the flag they have.",
+    ),
+]
 VERDICT = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "waiting": "[yellow]waiting[/]"}
 VERDICT["error"] = "[magenta]error[/]"
 
@@ -103,11 +110,17 @@ def apply(
     file: Annotated[Path, typer.Argument(help="The plan file.", exists=True, dir_okay=False)],
     *,
     env: EnvGuard = None,
+    allow_shrink: AllowShrink = False,
     actor: Actor = None,
     db: Db = None,
     json_out: Json = False,
 ) -> None:
     """Start a rollout of the plan; its first stage applies at once unless approvals are due.
+
+    Prints, per environment, who keeps, gains and loses the flag at the first
+    stage. The plan keeps today's audience and only widens it; a plan that
+    would take the flag from anyone is refused unless it says
+    `start: {allow_shrink: true}` or --allow-shrink is given.
 
     Example: phased plan apply examples/plans/awf-phase7.yaml --actor alice
     """
@@ -118,13 +131,23 @@ def apply(
             text=file.read_text(encoding="utf-8"),
             path=str(file),
             environment=env_guard(env),
+            allow_shrink=allow_shrink,
         )
     if json_out:
         print_json(
-            {"rollout": applied.rollout.to_dict(), "decision": decision_json(applied.decision)}
+            {
+                "rollout": applied.rollout.to_dict(),
+                "decision": decision_json(applied.decision),
+                "preview": [p.to_dict() for p in applied.preview],
+            }
         )
         return
     say(f"started rollout #{applied.rollout.id} of {applied.rollout.flag} from {file}")
+    from rich.markup import escape
+
+    for preview in applied.preview:
+        for line in preview.lines():
+            say(f"  {escape(line)}")
     say(_applied_line(applied))
 
 

@@ -27,15 +27,17 @@ def flag_states_after(
     def now_in(env: str) -> FlagState:
         return current.get(env) or FlagState()
 
+    baseline = decision.state.baseline
     if decision.kind is DecisionKind.ADVANCE:
         env = plan.stage_environment(decision.stage_index)
-        return {env: stage_flag_state(plan, decision.stage_index, now_in(env))}
+        return {env: stage_flag_state(plan, decision.stage_index, now_in(env), baseline.get(env))}
     if decision.kind is DecisionKind.ROLLBACK:
         env = plan.stage_environment(before_index)
         if decision.rollback_to is RollbackTo.PREVIOUS_STAGE:
             back_env = plan.stage_environment(decision.stage_index)
             if back_env == env:
-                return {env: stage_flag_state(plan, decision.stage_index, now_in(env))}
+                index = decision.stage_index
+                return {env: stage_flag_state(plan, index, now_in(env), baseline.get(env))}
             return {env: rolled_back_flag_state(plan, env, now_in(env))}
         disable = decision.rollback_to is RollbackTo.DISABLED
         return {env: rolled_back_flag_state(plan, env, now_in(env), disable=disable)}

@@ -49,7 +49,10 @@ def parse_flagset(text: str, path: str = "<string>") -> FlagSet:
 def dump_flagset(flagset: FlagSet, environment: str | None = None) -> str:
     """The flags file text for ``flagset`` (one environment's state only, if given)."""
     raw: dict[str, Any] = flagset.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    out: dict[str, Any] = {"version": FORMAT_VERSION, "environments": list(flagset.environments)}
+    # The file speaks for the environments it lists: an export of one
+    # environment lists only that one, so applying it leaves the others alone.
+    envs_out = list(flagset.environments) if environment is None else [environment]
+    out: dict[str, Any] = {"version": FORMAT_VERSION, "environments": envs_out}
     segments = raw.get("segments") or {}
     if segments:
         out["segments"] = {k: _without_key(v) for k, v in segments.items()}

@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from phased.core.flags import FlagState
+
 
 class RolloutPhase(StrEnum):
     """Where a rollout is in its life."""
@@ -89,6 +91,11 @@ class RolloutState(BaseModel):
     runs: tuple[StageRun, ...] = ()
     paused_reason: str | None = None
     reason: str = Field(default="", description="Why the last transition happened.")
+    baseline: dict[str, FlagState] = Field(
+        default_factory=dict,
+        description="Each environment's flag state when the plan was applied: its audience "
+        "is kept (empty for a plan that may shrink: start.allow_shrink).",
+    )
 
     def open_incidents(self) -> tuple[Incident, ...]:
         """Incidents not yet resolved."""
@@ -100,9 +107,21 @@ class RolloutState(BaseModel):
         return frozenset(p for p in (self.started_by, self.last_advanced_by) if p)
 
 
-def new_rollout(flag: str, actor: str, now: datetime) -> RolloutState:
-    """A rollout of ``flag`` applied by ``actor``: pending until ``decide`` starts it."""
-    return RolloutState(flag=flag, started_by=actor, created_at=now, reason=f"applied by {actor}")
+def new_rollout(
+    flag: str, actor: str, now: datetime, baseline: dict[str, FlagState] | None = None
+) -> RolloutState:
+    """A rollout of ``flag`` applied by ``actor``: pending until ``decide`` starts it.
+
+    Args:
+        baseline: the flag's state per environment now; the stages keep its audience.
+    """
+    return RolloutState(
+        flag=flag,
+        started_by=actor,
+        created_at=now,
+        reason=f"applied by {actor}",
+        baseline=dict(baseline or {}),
+    )
 
 
 def approve(

@@ -25,7 +25,7 @@ from phased.core.source import format_loc, parse_loc
 from phased.errors import ConflictError, NotFoundError, PhasedError, ValidationError
 from phased.service import events
 from phased.service.diff import EntityChange, diff_flagsets
-from phased.store import audit, repository
+from phased.store import archive, audit, repository
 from phased.store.audit import AuditEntry
 from phased.store.engine import Store
 from phased.store.repository import Snapshot
@@ -55,6 +55,8 @@ class Mutation:
     conn: Connection
     actor: str
     now: datetime
+    force: bool = False
+    """Change a flag a running plan controls anyway (audited as forced drift)."""
     entries: list[AuditEntry] = field(default_factory=list)
     changes: list[EntityChange] = field(default_factory=list)
     _snapshot: Snapshot | None = None
@@ -80,20 +82,36 @@ class Mutation:
         after: FlagSet,
         action: str | Callable[[EntityChange], str],
         extra: dict[str, Any] | None = None,
+        *,
+        by_plan: bool = False,
     ) -> list[EntityChange]:
         """Write the difference between the snapshot and ``after``; audit each entity.
+
+        A flag a running rollout controls is guarded (:mod:`phased.service.guard`):
+        deleting it is refused, and moving its audience needs ``force``.
 
         Args:
             action: the audit action, or a function choosing it per change.
             extra: merged into every entry's details (e.g. the source file).
+            by_plan: the rollout's own write (a stage or a rollback): not drift.
         """
+        from phased.service import guard
+
         before = self.snapshot
         changes = diff_flagsets(before.flagset, after)
+        drift = guard.check(self, before.flagset, after, changes, by_plan=by_plan)
+        forced = {d.rollout.flag for d in drift}
         for change in changes:
             self._write(before, after, change)
             name = action(change) if callable(action) else action
-            self.record(name, change.entity, {**change.details(), **(extra or {})})
+            details = {**change.details(), **(extra or {})}
+            if change.key in forced and change.kind == "flag":
+                details["forced_drift"] = True
+            self.record(name, change.entity, details)
         self.changes.extend(changes)
+        if drift:
+            label = action if isinstance(action, str) else "flags.apply"
+            guard.hold(self, drift, label)
         return changes
 
     def _write(self, before: Snapshot, after: FlagSet, change: EntityChange) -> None:
@@ -108,6 +126,8 @@ class Mutation:
                 repository.delete_segment(conn, key, before.segment_versions[key])
             return
         if change.op == "delete":
+            # A deleted flag is archived: listed and restorable, never served.
+            archive.archive(conn, before.flagset.flags[key], actor=self.actor, now=now)
             repository.delete_flag(conn, key, before.flag_versions[key])
             return
         flag = after.flags[key]
@@ -127,11 +147,15 @@ class Mutation:
 
 
 @contextmanager
-def mutation(store: Store, actor: str | None) -> Iterator[Mutation]:
-    """Open the one kind of transaction that changes the store (see module docs)."""
+def mutation(store: Store, actor: str | None, *, force: bool = False) -> Iterator[Mutation]:
+    """Open the one kind of transaction that changes the store (see module docs).
+
+    Args:
+        force: allow drift from a running plan (see :mod:`phased.service.guard`).
+    """
     name = check_actor(actor)
     with store.write() as conn:
-        m = Mutation(store=store, conn=conn, actor=name, now=store.clock())
+        m = Mutation(store=store, conn=conn, actor=name, now=store.clock(), force=force)
         yield m
         if m.entries:
             repository.bump_revision(conn)

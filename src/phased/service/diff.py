@@ -70,7 +70,8 @@ class EntityChange:
         head = f"{sign} {self.kind} {self.key}"
         if self.op != "update":
             return [f"{head} ({'created' if self.op == 'create' else 'deleted'})"]
-        old, new = flatten(self.before or {}), flatten(self.after or {})
+        before, after = _spelled(self.before, self.after), _spelled(self.after, self.before)
+        old, new = flatten(before), flatten(after)
         out = []
         for path in sorted(set(old) | set(new), key=_path_order):
             if old.get(path, _MISSING) != new.get(path, _MISSING):
@@ -82,6 +83,19 @@ class EntityChange:
 
 
 _MISSING: Any = object()
+
+
+def _spelled(doc: dict[str, Any] | None, other: dict[str, Any] | None) -> dict[str, Any]:
+    # Documents leave defaults out. A state both sides have is spelled in full,
+    # so a change reads "enabled: true -> false", not "(unset) -> false".
+    if not doc:
+        return {}
+    envs = doc.get("environments") or {}
+    theirs = (other or {}).get("environments") or {}
+    if not envs:
+        return doc
+    spelled = {e: {**_STATE_DEFAULTS, **s} if e in theirs else s for e, s in envs.items()}
+    return {**doc, "environments": spelled}
 
 
 def _env_state(doc: dict[str, Any] | None, env: str) -> dict[str, Any] | None:
@@ -100,6 +114,8 @@ _STATE_DEFAULTS: dict[str, Any] = FlagState().model_dump(mode="json")
 def _show(value: Any) -> str:
     if value is _MISSING:
         return "(unset)"
+    if value is None:
+        return "(none)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():

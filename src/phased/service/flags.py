@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phased.core.flags import Flag, FlagSet, FlagState, Value
-from phased.errors import ConflictError, ValidationError
+from phased.errors import ConflictError, NotFoundError, ValidationError
 from phased.service.base import (
     Result,
     check_environment,
@@ -17,7 +17,8 @@ from phased.service.base import (
     result_of,
     validated,
 )
-from phased.store import repository
+from phased.store import archive, repository
+from phased.store.archive import ArchivedFlag
 from phased.store.engine import Store
 
 
@@ -152,10 +153,11 @@ def set_enabled(
     environment: str,
     enabled: bool,
     expected_version: int | None = None,
+    force: bool = False,
 ) -> Result:
     """Release (``enabled=True``) or engage (``False``) the kill switch in one environment."""
     env = check_environment(store, environment)
-    with mutation(store, actor) as m:
+    with mutation(store, actor, force=force) as m:
         flag = require_flag(m.snapshot.flagset, key)
         check_version(
             m.snapshot.state_version(key, env), expected_version, f"flag {key!r} in {env}"
@@ -192,10 +194,11 @@ def set_default(
     environment: str,
     value: str,
     expected_version: int | None = None,
+    force: bool = False,
 ) -> Result:
     """What contexts no override, rule or rollout reached get in one environment."""
     env = check_environment(store, environment)
-    with mutation(store, actor) as m:
+    with mutation(store, actor, force=force) as m:
         flag = require_flag(m.snapshot.flagset, key)
         check_version(
             m.snapshot.state_version(key, env), expected_version, f"flag {key!r} in {env}"
@@ -209,7 +212,13 @@ def set_default(
 def delete_flag(
     store: Store, *, actor: str | None, key: str, expected_version: int | None = None
 ) -> Result:
-    """Delete a flag (every environment). Refused while another flag requires it."""
+    """Delete (archive) a flag: it leaves every environment and is no longer served.
+
+    Its definition and states are archived (``list_archived``, ``restore_flag``);
+    its rollouts' history and its audit entries stay readable. Refused while
+    another flag requires it or a rollout of it is going (see
+    :mod:`phased.service.guard`).
+    """
     with mutation(store, actor) as m:
         flagset = m.snapshot.flagset
         require_flag(flagset, key)
@@ -228,4 +237,44 @@ def delete_flag(
             )
         )
         m.commit(after, "flag.delete")
+    return result_of(m)
+
+
+def list_archived(store: Store) -> list[ArchivedFlag]:
+    """Every archived (deleted) flag, as it was when deleted, by key."""
+    with store.read() as conn:
+        return archive.listed(conn)
+
+
+def restore_flag(store: Store, *, actor: str | None, key: str) -> Result:
+    """Bring an archived flag back, with the definition and states it had when deleted.
+
+    Raises:
+        NotFoundError: no archived flag ``key``.
+        ConflictError: a live flag ``key`` exists.
+        ValidationError: it needs a segment or prerequisite that is gone.
+    """
+    with mutation(store, actor) as m:
+        found = archive.latest(m.conn, key)
+        if found is None:
+            names = ", ".join(a.flag.key for a in archive.listed(m.conn)[:10]) or "none"
+            raise NotFoundError(
+                f"no archived flag {key!r} (archived: {names}); see `phased flag list --archived`",
+                field="flag",
+            )
+        if key in m.snapshot.flagset.flags:
+            raise ConflictError(
+                f"flag {key!r} exists (version {m.snapshot.flag_version(key)}); delete it or "
+                "pick the live one",
+                field="flag",
+            )
+        restored = found.flag.model_copy(
+            update={
+                "environments": {
+                    e: s for e, s in found.flag.environments.items() if e in store.environments
+                }
+            }
+        )
+        m.commit(replace_flag(m.snapshot.flagset, restored), "flag.restore")
+        archive.drop(m.conn, key)
     return result_of(m)

@@ -124,6 +124,7 @@ def set_override(
     expires: str | datetime | None = None,
     note: str = "",
     expected_version: int | None = None,
+    force: bool = False,
 ) -> Result:
     """Pin ``serve`` for one user, session or ``attr=value`` (replacing an existing pin).
 
@@ -141,7 +142,7 @@ def set_override(
         when = check_future(expires if expires.tzinfo else expires.replace(tzinfo=UTC), now)
     else:
         when = None
-    with mutation(store, actor) as m:
+    with mutation(store, actor, force=force) as m:
         flag = require_flag(m.snapshot.flagset, key)
         check_version(
             m.snapshot.state_version(key, env), expected_version, f"flag {key!r} in {env}"
@@ -168,6 +169,7 @@ def clear_override(
     user: str | None = None,
     session: str | None = None,
     attr: str | None = None,
+    force: bool = False,
 ) -> Result:
     """Remove the override for one user, session or ``attr=value``.
 
@@ -176,7 +178,7 @@ def clear_override(
     """
     env = check_environment(store, environment)
     attribute, value = target(user, session, attr)
-    with mutation(store, actor) as m:
+    with mutation(store, actor, force=force) as m:
         flag = require_flag(m.snapshot.flagset, key)
         state = flag.state(env)
         kept = tuple(o for o in state.overrides if (o.attribute, o.value) != (attribute, value))
@@ -193,14 +195,19 @@ def clear_override(
 
 
 def clear_all_overrides(
-    store: Store, *, actor: str | None, environment: str, key: str | None = None
+    store: Store,
+    *,
+    actor: str | None,
+    environment: str,
+    key: str | None = None,
+    force: bool = False,
 ) -> Result:
     """Remove every override of ``key`` (or of every flag) in one environment.
 
     The emergency path of seed 003's rollback plan; one audit entry per flag changed.
     """
     env = check_environment(store, environment)
-    with mutation(store, actor) as m:
+    with mutation(store, actor, force=force) as m:
         flagset = m.snapshot.flagset
         keys = [key] if key is not None else sorted(flagset.flags)
         after = flagset

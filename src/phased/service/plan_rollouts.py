@@ -25,6 +25,7 @@ from phased.core.flags import FlagState
 from phased.core.gates import Verdict
 from phased.core.plans import parse_plan
 from phased.core.plans.model import Mode, Plan
+from phased.core.plans.preview import StagePreview, baseline_of, preview_plan, shrinking
 from phased.core.rollout_state import new_rollout
 from phased.errors import ConflictError, NotFoundError, ValidationError
 from phased.service import outcomes
@@ -32,6 +33,7 @@ from phased.service import rollout_records as records
 from phased.service.base import Mutation, mutation, replace_flag, require_flag
 from phased.service.members import holders
 from phased.service.rollout_records import HistoryEntry, Rollout
+from phased.store import repository
 from phased.store.audit import AuditEntry
 from phased.store.engine import Store
 
@@ -61,6 +63,8 @@ class Applied:
     """A history row was written (repeated holds are thinned out)."""
     alerts_sent: int = 0
     entries: tuple[AuditEntry, ...] = field(default_factory=tuple)
+    preview: tuple[StagePreview, ...] = ()
+    """For a plan just applied: what its first stage in each environment does to today."""
 
     @property
     def acted(self) -> bool:
@@ -119,6 +123,35 @@ def _check_plan_against_store(m: Mutation, plan: Plan, environment: str | None) 
         )
 
 
+def _refuse_shrink(plan: Plan, path: str, previews: list[StagePreview]) -> None:
+    shrinks = shrinking(previews)
+    if not shrinks:
+        return
+    first = shrinks[0]
+    raise ValidationError(
+        f"{path}: stage {first.stage} would take {plan.flag} away from "
+        f"{', '.join(first.change.loses)} in {first.change.environment}; a plan keeps "
+        "today's audience and only widens it. If that is what you mean, add "
+        "'start: {allow_shrink: true}' to the plan or pass --allow-shrink",
+        field="start.allow_shrink",
+    )
+
+
+def plan_preview(
+    store: Store, *, text: str, path: str = "<string>", allow_shrink: bool = False
+) -> list[StagePreview]:
+    """What applying the plan in ``text`` would do to today's audience (nothing is written).
+
+    Raises:
+        SourceError: the plan is invalid.
+        NotFoundError: the plan's flag is not in the store.
+    """
+    plan = parse_plan(text, path, environments=store.environments)
+    with store.read() as conn:
+        flagset = repository.load(conn, store.environments).flagset
+    return preview_plan(plan, require_flag(flagset, plan.flag), allow_shrink=allow_shrink)
+
+
 def apply_plan(
     store: Store,
     *,
@@ -126,21 +159,34 @@ def apply_plan(
     text: str,
     path: str = "<string>",
     environment: str | None = None,
+    allow_shrink: bool = False,
 ) -> Applied:
     """Start a rollout of the plan in ``text``; its first stage applies at once unless awaited.
 
+    The rollout keeps each environment's audience of today (see
+    :mod:`phased.core.plans.audience`); a plan whose first stage would still
+    take the flag away from anyone is refused unless it says
+    ``start: {allow_shrink: true}`` or ``allow_shrink`` is given.
+
     Args:
         environment: when given, the plan must run there (a guard against the wrong file).
+        allow_shrink: the stages' audiences are exact, even where someone loses the flag.
 
     Raises:
         SourceError: the plan is invalid (file, line and field named).
-        ValidationError: the plan does not fit the store (unknown flag, segment or role holder).
+        ValidationError: the plan does not fit the store (unknown flag, segment or role
+            holder), or it would take the flag away from someone (``start.allow_shrink``).
         ConflictError: the flag already has a rollout in progress.
     """
-    plan = parse_plan(text, path)
+    plan = parse_plan(text, path, environments=store.environments)
     with mutation(store, actor) as m:
         _check_plan_against_store(m, plan, environment)
-        state = new_rollout(plan.flag, m.actor, m.now)
+        flag = require_flag(m.snapshot.flagset, plan.flag)
+        previews = preview_plan(plan, flag, allow_shrink=allow_shrink)
+        if not (allow_shrink or plan.start.allow_shrink):
+            _refuse_shrink(plan, path, previews)
+        baseline = baseline_of(plan, flag, allow_shrink)
+        state = new_rollout(plan.flag, m.actor, m.now, baseline)
         rollout = records.insert_rollout(
             m.conn, plan=plan, source=text, path=path, state=state, actor=m.actor, now=m.now
         )
@@ -165,10 +211,12 @@ def apply_plan(
                 "plan": path,
                 "mode": plan.mode.value,
                 "stages": [s.name for s in plan.stages],
+                "allow_shrink": allow_shrink or plan.start.allow_shrink,
+                "preview": [p.to_dict() for p in previews],
             },
         )
         applied = step(m, rollout, source="manual")
-    return replace(applied, recorded=True, entries=tuple(m.entries))
+    return replace(applied, recorded=True, entries=tuple(m.entries), preview=tuple(previews))
 
 
 # -- deciding and applying ----------------------------------------------------------------
@@ -270,6 +318,7 @@ def _write_flag(m: Mutation, rollout: Rollout, decision: Decision, action: str) 
         replace_flag(m.snapshot.flagset, flag),
         action,
         {"rollout": rollout.id, "stage": decision.stage, "reason": decision.reason},
+        by_plan=True,
     )
 
 

@@ -71,6 +71,10 @@ def _manual(
     )
 
 
+manual_decision = _manual
+"""A person's decision (for :mod:`phased.service.guard`)."""
+
+
 def advance(
     store: Store,
     *,

@@ -37,6 +37,7 @@ def set_rollout(
     environment: str,
     percent: float,
     expected_version: int | None = None,
+    force: bool = False,
 ) -> Result:
     """Set the rollout percentage of ``key`` in ``environment``.
 
@@ -50,7 +51,7 @@ def set_rollout(
     """
     env = check_environment(store, environment)
     value = check_rollout_percent(percent)
-    with mutation(store, actor) as m:
+    with mutation(store, actor, force=force) as m:
         flag = require_flag(m.snapshot.flagset, key)
         check_version(
             m.snapshot.state_version(key, env), expected_version, f"flag {key!r} in {env}"

@@ -22,6 +22,7 @@ from phased.core.flags import Flag, FlagSet
 from phased.core.outcomes import Aggregate, metric_value
 from phased.core.plans.audience import stage_flag_state
 from phased.core.plans.model import Mode, Plan
+from phased.core.plans.preview import baseline_of
 from phased.errors import ValidationError
 from phased.simulate.replay import Replay
 from phased.simulate.traffic import LIST_ATTRIBUTES, TrafficModel
@@ -135,6 +136,8 @@ class _Flag:
             )
         self.flagset = base.model_copy(update={"flags": {**base.flags, plan.flag: flag}})
         self.environment = plan.stage_environment(0)
+        # The same start as a real rollout: today's audience is kept (unless allow_shrink).
+        self.baseline = baseline_of(plan, flag, allow_shrink=False)
         self.compile()
 
     def compile(self) -> None:
@@ -145,7 +148,8 @@ class _Flag:
     def apply_stage(self, index: int) -> None:
         env = self.plan.stage_environment(index)
         flag = self.flagset.flags[self.plan.flag]
-        flag = flag.with_state(env, stage_flag_state(self.plan, index, flag.state(env)))
+        state = stage_flag_state(self.plan, index, flag.state(env), self.baseline.get(env))
+        flag = flag.with_state(env, state)
         self.flagset = self.flagset.model_copy(
             update={"flags": {**self.flagset.flags, self.plan.flag: flag}}
         )

@@ -10,6 +10,7 @@ from phased.service.flags import StoredFlag
 if TYPE_CHECKING:
     from phased.core.flags import FlagSet
     from phased.service.base import Result
+    from phased.store.archive import ArchivedFlag
 
 
 def stored_of(data: dict[str, Any]) -> StoredFlag:
@@ -87,10 +88,11 @@ class HttpFlags:
         environment: str,
         enabled: bool,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         """Release or engage the kill switch in one environment."""
         del actor
-        body = {"enabled": enabled, "version": expected_version}
+        body = {"enabled": enabled, "version": expected_version, "force": force}
         path = f"/flags/{key}/environments/{environment}/enabled"
         return result_of(self.http.request("PUT", path, json=body))
 
@@ -102,18 +104,44 @@ class HttpFlags:
         environment: str,
         value: str,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         """What contexts nothing else reached get in one environment."""
         del actor
-        body = {"value": value, "version": expected_version}
+        body = {"value": value, "version": expected_version, "force": force}
         path = f"/flags/{key}/environments/{environment}/default"
         return result_of(self.http.request("PUT", path, json=body))
 
     def delete_flag(
         self, *, actor: str | None, key: str, expected_version: int | None = None
     ) -> Result:
-        """Delete a flag in every environment."""
+        """Delete (archive) a flag in every environment."""
         del actor
         return result_of(
             self.http.request("DELETE", f"/flags/{key}", params={"version": expected_version})
         )
+
+    def list_archived(self) -> list[ArchivedFlag]:
+        """Deleted (archived) flags, by key."""
+        from datetime import datetime
+
+        from phased.core.flags import Flag
+        from phased.store.archive import ArchivedFlag
+
+        out = []
+        for i, row in enumerate(self.http.request("GET", "/flags/archived")):
+            body = {k: v for k, v in row.items() if k not in ("archived_by", "archived_at")}
+            out.append(
+                ArchivedFlag(
+                    id=i,
+                    flag=Flag.model_validate(body),
+                    archived_by=row["archived_by"],
+                    archived_at=datetime.fromisoformat(row["archived_at"]),
+                )
+            )
+        return out
+
+    def restore_flag(self, *, actor: str | None, key: str) -> Result:
+        """Bring an archived flag back."""
+        del actor
+        return result_of(self.http.request("POST", f"/flags/{key}/restore"))

@@ -53,6 +53,7 @@ class HttpOverrides:
         expires: str | datetime | None = None,
         note: str = "",
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         """Pin a value for one user, session or attribute value."""
         del actor
@@ -65,6 +66,7 @@ class HttpOverrides:
             "expires": expires.isoformat() if isinstance(expires, datetime) else expires,
             "note": note,
             "version": expected_version,
+            "force": force,
         }
         return result_of(self.http.request("POST", f"/flags/{key}/overrides", json=body))
 
@@ -77,16 +79,28 @@ class HttpOverrides:
         user: str | None = None,
         session: str | None = None,
         attr: str | None = None,
+        force: bool = False,
     ) -> Result:
         """Remove the pin of one target."""
         del actor
-        body = {"environment": environment, "user": user, "session": session, "attr": attr}
+        body = {
+            "environment": environment,
+            "user": user,
+            "session": session,
+            "attr": attr,
+            "force": force,
+        }
         return result_of(self.http.request("POST", f"/flags/{key}/overrides/clear", json=body))
 
     def clear_all_overrides(
-        self, *, actor: str | None, environment: str, key: str | None = None
+        self,
+        *,
+        actor: str | None,
+        environment: str,
+        key: str | None = None,
+        force: bool = False,
     ) -> Result:
         """Remove every pin of one flag, or of all flags, in one environment."""
         del actor
-        body = {"environment": environment, "flag": key}
+        body = {"environment": environment, "flag": key, "force": force}
         return result_of(self.http.request("POST", "/overrides/clear-all", json=body))

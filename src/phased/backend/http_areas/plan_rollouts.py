@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from phased.backend.http_areas import RemoteStore, decision_of, entry_of, rollout_of
+from phased.core.plans.preview import StagePreview
 from phased.service.plan_rollouts import Applied
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ def applied_of(data: dict[str, Any]) -> Applied | None:
         rollout=rollout,
         decision=decision_of(data["decision"], rollout.state),
         entries=tuple(entry_of(e) for e in data["audit"]),
+        preview=tuple(StagePreview.from_dict(p) for p in data.get("preview", ())),
     )
 
 
@@ -38,13 +40,27 @@ class HttpPlanRollouts:
         text: str,
         path: str = "<string>",
         environment: str | None = None,
+        allow_shrink: bool = False,
     ) -> Applied:
         """Start a rollout of the plan on the server."""
         del actor
-        body = {"text": text, "path": path, "environment": environment}
+        body = {
+            "text": text,
+            "path": path,
+            "environment": environment,
+            "allow_shrink": allow_shrink,
+        }
         applied = applied_of(self.http.request("POST", "/plans/apply", json=body))
         assert applied is not None  # applying always changes something
         return applied
+
+    def plan_preview(
+        self, *, text: str, path: str = "<string>", allow_shrink: bool = False
+    ) -> list[StagePreview]:
+        """What applying the plan would do to today's audience (the server computes it)."""
+        body = {"text": text, "path": path, "allow_shrink": allow_shrink}
+        data = self.http.request("POST", "/plans/preview", json=body)
+        return [StagePreview.from_dict(p) for p in data["preview"]]
 
     def preview(self, flag: str) -> tuple[Rollout, Decision]:
         """The flag's rollout and what the engine would decide now."""

@@ -24,9 +24,10 @@ class HttpRollouts:
         environment: str,
         percent: float,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Result:
         """Set the rollout percentage of ``key`` in ``environment``."""
         del actor
-        body = {"percent": percent, "version": expected_version}
+        body = {"percent": percent, "version": expected_version, "force": force}
         path = f"/flags/{key}/environments/{environment}/rollout"
         return result_of(self.http.request("PUT", path, json=body))

@@ -5,6 +5,12 @@ to everyone any stage ``<= i`` of that environment named (segments and
 conditions become rules, the largest percentage becomes the rollout). A
 stage therefore never takes the flag away from someone who had it. Rules the
 plan did not write (and overrides) are kept as they are.
+
+A plan also starts from today's audience (its *baseline*: the environment's
+state when the plan was applied): the baseline's rules stay and its
+percentage is a floor, so a 5 % first stage on a flag at 25 % keeps 25 %
+until a stage asks for more. Only a plan that says ``start: {allow_shrink:
+true}`` (or ``plan apply --allow-shrink``) runs without a baseline.
 """
 
 from __future__ import annotations
@@ -31,25 +37,33 @@ def plan_rules(plan: Plan, environment: str) -> list[Rule]:
     return out
 
 
-def stage_flag_state(plan: Plan, stage_index: int, current: FlagState) -> FlagState:
+def stage_flag_state(
+    plan: Plan, stage_index: int, current: FlagState, baseline: FlagState | None = None
+) -> FlagState:
     """The flag's state in the stage's environment once stage ``stage_index`` is applied.
 
     The kill switch is turned on (a stage means "serve it"), the plan's rules
     of this and earlier stages in the environment come first, other rules and
     the overrides stay.
+
+    Args:
+        baseline: the environment's state when the plan was applied; its rules
+            stay and its percentage is the least the stage serves (a killed
+            baseline served nobody and keeps nothing).
     """
     env = plan.stage_environment(stage_index)
     ours: list[Rule] = []
     for i in range(stage_index + 1):
         if plan.stage_environment(i) == env:
             ours += [r for r in _stage_rules(plan, i) if r not in ours]
-    owned = plan_rules(plan, env)
-    others = [r for r in current.rules if r not in owned]
-    return current.with_changes(
-        enabled=True,
-        rollout=plan.cumulative_percent(stage_index),
-        rules=tuple(ours + others),
-    )
+    base = baseline if baseline is not None and baseline.enabled else None
+    kept = base.rules if base is not None else ()
+    owned = [r for r in plan_rules(plan, env) if r not in kept]
+    others = [r for r in current.rules if r not in owned and r not in ours]
+    percent = plan.cumulative_percent(stage_index)
+    if base is not None:
+        percent = max(percent, base.rollout)
+    return current.with_changes(enabled=True, rollout=percent, rules=tuple(ours + others))
 
 
 def rolled_back_flag_state(

@@ -54,8 +54,34 @@ def _check_metric(check: Check, where: str, plan: Plan) -> None:
         raise ValueError(f"{where}.{op}: {check.metric} is never negative (got {limit:g})")
 
 
-def check_plan(plan: Plan, roles: tuple[str, ...]) -> None:
-    """Raise ``ValueError("path: problem")`` for the first rule the plan breaks."""
+def _check_environments(plan: Plan, environments: tuple[str, ...]) -> None:
+    # The plan's own ``environment`` is checked by its field validator (so the
+    # error points at its line); stages are checked here.
+    for i, stage in enumerate(plan.stages):
+        if stage.environment is not None and stage.environment not in environments:
+            raise ValueError(
+                f"stages[{i}].environment: {unknown_environment(stage.environment, environments)}"
+            )
+
+
+def unknown_environment(name: str, environments: tuple[str, ...]) -> str:
+    """The message for an environment flags do not have."""
+    return (
+        f"unknown environment {name!r}; known: {', '.join(environments)} "
+        "(PHASED_ENVIRONMENTS sets the list)"
+    )
+
+
+def check_plan(
+    plan: Plan, roles: tuple[str, ...], environments: tuple[str, ...] | None = None
+) -> None:
+    """Raise ``ValueError("path: problem")`` for the first rule the plan breaks.
+
+    Args:
+        environments: the environments flags have; None skips that check (a stored plan).
+    """
+    if environments is not None:
+        _check_environments(plan, environments)
     seen: dict[str, int] = {}
     for i, stage in enumerate(plan.stages):
         if stage.name in seen:

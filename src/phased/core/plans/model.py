@@ -345,6 +345,18 @@ class Analysis(_Model):
     )
 
 
+class Start(_Model):
+    """How the plan starts from the flag's audience of today."""
+
+    allow_shrink: bool = Field(
+        default=False,
+        description="false (default): the plan keeps today's audience (its rules stay, its "
+        "percentage is a floor) and only widens it; a plan that would still take the flag "
+        "from anyone is refused. true: the stages' audiences are exact, even where that takes "
+        "the flag away from people who have it (the preview lists them).",
+    )
+
+
 class Plan(_Model):
     """A rollout plan: one flag, its ordered stages and the rules that move it."""
 
@@ -364,15 +376,27 @@ class Plan(_Model):
         default_factory=lambda: {"P0": Action.ROLLBACK},
         description="What an open incident of each severity does (P0 rolls back by default).",
     )
+    start: Start = Field(default_factory=Start, description="How the plan treats today's audience.")
 
     _check_flag = field_validator("flag")(lambda cls, v: check_key(v, "flag key"))
+
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from phased.core.plans.checks import unknown_environment
+
+        known = (info.context or {}).get("environments")
+        if value is not None and known is not None and value not in known:
+            raise ValueError(unknown_environment(value, tuple(known)))
+        return value
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Plan:
         from phased.core.plans.checks import check_plan
 
         roles = (info.context or {}).get("roles", DEFAULT_ROLES)
-        check_plan(self, tuple(roles))
+        environments = (info.context or {}).get("environments")
+        check_plan(self, tuple(roles), None if environments is None else tuple(environments))
         return self
 
     # -- derived views used by the engine and the renderers -------------------

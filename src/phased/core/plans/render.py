@@ -105,6 +105,14 @@ def render_markdown(plan: Plan) -> str:
         + (" (decisions are recorded, nothing is changed)" if plan.mode.value == "dry_run" else "")
         + " |",
         f"| Sticky on | {plan.stickiness} |",
+        "| Today's audience | "
+        + (
+            "**may shrink**: the stages' audiences are exact, even where people lose the "
+            "flag (`start.allow_shrink`)"
+            if plan.start.allow_shrink
+            else "kept: the plan starts from who has the flag today and only widens it"
+        )
+        + " |",
         f"| False-rollback budget | {plan.analysis.false_rollback_rate:.2%} of healthy releases |",
     ]
     if plan.owner:

@@ -170,6 +170,7 @@ async def act(
     confirm: str,
     back: str,
     run: Callable[[], str],
+    preview: Callable[[], Any] | None = None,
 ) -> Response:
     """Run one dashboard change (see the module docs) and go back to ``back``.
 
@@ -177,6 +178,8 @@ async def act(
         permission: what the API route for this change requires.
         confirm: the question the confirmation step asks, in words.
         run: performs the change through the API operation; returns the success message.
+        preview: computes the change's :class:`~phased.service.preview.ChangePreview`
+            for the confirmation page (who gains and loses; a running plan's drift).
     """
     try:
         check_same_origin(request)
@@ -185,7 +188,13 @@ async def act(
     except PhasedError as exc:
         return error_page(request, session, exc)
     if form.get("confirm") != "yes":
-        hidden = {k: v for k, v in form.items() if k not in ("confirm", "csrf")}
+        hidden = {k: v for k, v in form.items() if k not in ("confirm", "csrf", "force")}
+        shown = None
+        if preview is not None:
+            try:
+                shown = await run_in_threadpool(preview)
+            except PhasedError:
+                shown = None  # the change itself reports the problem
         return page(
             request,
             "confirm.html",
@@ -195,6 +204,7 @@ async def act(
             action=request.url.path,
             hidden=hidden,
             back=back,
+            preview=shown,
         )
     response = RedirectResponse(back, status_code=303)
     try:

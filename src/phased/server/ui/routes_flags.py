@@ -25,6 +25,7 @@ from phased.server.ui.render import act, form_of, page
 from phased.server.ui.session import SessionDep, state_of
 from phased.service import flags as flag_service
 from phased.service import plan_rollouts
+from phased.service.preview import preview_change
 from phased.store.engine import Store
 
 router = APIRouter(prefix="/ui/flags", route_class=TracedRoute)
@@ -122,6 +123,32 @@ def _version(form: dict[str, str]) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def _force(form: dict[str, str]) -> bool:
+    # The confirmation page asks for it when a running plan controls the flag.
+    return form.get("force") == "on"
+
+
+def _pinned(
+    state: FlagState, target: dict[str, str | None], serve: str, store: Store, key: str
+) -> FlagState:
+    from phased.service.flags import get_flag, parse_value
+    from phased.service.overrides import target as target_of
+
+    attribute, value = target_of(target["user"], target["session"], target["attr"])
+    served = parse_value(get_flag(store, key).flag, serve)
+    kept = tuple(o for o in state.overrides if (o.attribute, o.value) != (attribute, value))
+    pin = Override(attribute=attribute, value=value, serve=served)
+    return state.with_changes(overrides=(*kept, pin))
+
+
+def _unpinned(state: FlagState, target: dict[str, str | None]) -> FlagState:
+    from phased.service.overrides import target as target_of
+
+    attribute, value = target_of(target["user"], target["session"], target["attr"])
+    kept = tuple(o for o in state.overrides if (o.attribute, o.value) != (attribute, value))
+    return state.with_changes(overrides=kept)
+
+
 def _done(result: MutationPublic, changed: str, unchanged: str) -> str:
     return changed if result.changed else unchanged
 
@@ -135,7 +162,9 @@ async def set_enabled(request: Request, session: SessionDep, key: str, env: str)
     verb = "Turn ON" if enabled else "Turn OFF (kill switch)"
 
     def run() -> str:
-        body = flags_api.FlagEnabledUpdate(enabled=enabled, version=_version(form))
+        body = flags_api.FlagEnabledUpdate(
+            enabled=enabled, version=_version(form), force=_force(form)
+        )
         result = flags_api.set_enabled(key, env, body, store, session.principal)
         word = "on" if enabled else "off (kill switch engaged)"
         return _done(result, f"{key} is now {word} in {env}.", f"{key} was already {word}.")
@@ -148,6 +177,7 @@ async def set_enabled(request: Request, session: SessionDep, key: str, env: str)
         confirm=f"{verb} {key} in {env}?",
         back=f"/ui/flags/{key}#env-{env}",
         run=run,
+        preview=lambda: preview_change(store, key, env, lambda s: s.with_changes(enabled=enabled)),
     )
 
 
@@ -159,7 +189,7 @@ async def set_rollout(request: Request, session: SessionDep, key: str, env: str)
     percent: Any = form.get("percent", "").strip()
 
     def run() -> str:
-        body = flags_api.RolloutUpdate(percent=percent, version=_version(form))
+        body = flags_api.RolloutUpdate(percent=percent, version=_version(form), force=_force(form))
         result = flags_api.set_rollout(key, env, body, store, session.principal)
         return _done(
             result,
@@ -175,6 +205,9 @@ async def set_rollout(request: Request, session: SessionDep, key: str, env: str)
         confirm=f"Set the rollout of {key} in {env} to {percent} %?",
         back=f"/ui/flags/{key}#env-{env}",
         run=run,
+        preview=lambda: preview_change(
+            store, key, env, lambda s: s.with_changes(rollout=float(percent))
+        ),
     )
 
 
@@ -206,6 +239,7 @@ async def add_override(request: Request, session: SessionDep, key: str, env: str
             expires=expires,
             note=form.get("note", "").strip(),
             version=_version(form),
+            force=_force(form),
             **target,
         )
         overrides_api.set_override(key, body, store, session.principal)
@@ -219,6 +253,9 @@ async def add_override(request: Request, session: SessionDep, key: str, env: str
         confirm=f"Pin {key} to {serve} for {form.get('target', 'user')} {who} in {env}{until}?",
         back=f"/ui/flags/{key}#env-{env}",
         run=run,
+        preview=lambda: preview_change(
+            store, key, env, lambda s: _pinned(s, target, serve, state_of(request).store, key)
+        ),
     )
 
 
@@ -231,7 +268,7 @@ async def clear_override(request: Request, session: SessionDep, key: str, env: s
     who = form.get("value", "").strip() or "?"
 
     def run() -> str:
-        body = overrides_api.OverrideClear(environment=env, **target)
+        body = overrides_api.OverrideClear(environment=env, force=_force(form), **target)
         result = overrides_api.clear_override(key, body, store, session.principal)
         return _done(result, f"Removed the pin of {who} on {key} in {env}.", "Nothing to remove.")
 
@@ -243,4 +280,5 @@ async def clear_override(request: Request, session: SessionDep, key: str, env: s
         confirm=f"Remove the pin of {form.get('target', 'user')} {who} on {key} in {env}?",
         back=f"/ui/flags/{key}#env-{env}",
         run=run,
+        preview=lambda: preview_change(store, key, env, lambda s: _unpinned(s, target)),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, status
@@ -27,6 +28,13 @@ class FlagPublic(Flag):
     )
 
 
+class ArchivedFlagPublic(Flag):
+    """A deleted flag as it was, with who deleted it and when."""
+
+    archived_by: str
+    archived_at: datetime
+
+
 class FlagCreate(BaseModel):
     """A new flag; it starts off (kill switch engaged) in every environment."""
 
@@ -50,6 +58,11 @@ class FlagEnabledUpdate(BaseModel):
 
     enabled: bool
     version: int | None = Field(default=None, description="Refuse if the state moved past it.")
+    force: bool = Field(
+        default=False,
+        description="Change a flag a running plan controls anyway (forced drift: audited, "
+        "the rollout is held until resumed).",
+    )
 
 
 class FlagDefaultUpdate(BaseModel):
@@ -59,6 +72,11 @@ class FlagDefaultUpdate(BaseModel):
 
     value: str = Field(description="on/off (true/false) or a variant name.")
     version: int | None = None
+    force: bool = Field(
+        default=False,
+        description="Change a flag a running plan controls anyway (forced drift: audited, "
+        "the rollout is held until resumed).",
+    )
 
 
 class RolloutUpdate(BaseModel):
@@ -68,6 +86,11 @@ class RolloutUpdate(BaseModel):
 
     percent: float = Field(description="0..100, at most two decimals.")
     version: int | None = None
+    force: bool = Field(
+        default=False,
+        description="Change a flag a running plan controls anyway (forced drift: audited, "
+        "the rollout is held until resumed).",
+    )
 
 
 class EvaluationRequest(BaseModel):
@@ -118,6 +141,27 @@ def create_flag(body: FlagCreate, store: StoreDep, who: FlagWriter) -> MutationP
     return MutationPublic.of(result)
 
 
+@router.get("/archived", operation_id="list_archived_flags")
+def list_archived(store: StoreDep, _who: Reader) -> list[ArchivedFlagPublic]:
+    """Deleted (archived) flags as they were when deleted, by key."""
+    return [
+        ArchivedFlagPublic.model_validate(
+            {
+                **a.flag.model_dump(mode="json", by_alias=True),
+                "archived_by": a.archived_by,
+                "archived_at": a.archived_at,
+            }
+        )
+        for a in service.list_archived(store)
+    ]
+
+
+@router.post("/{key}/restore", operation_id="restore_flag")
+def restore_flag(key: str, store: StoreDep, who: FlagWriter) -> MutationPublic:
+    """Bring an archived flag back with the definition and states it had when deleted."""
+    return MutationPublic.of(service.restore_flag(store, actor=who.name, key=key))
+
+
 @router.get("/{key}", operation_id="get_flag")
 def get_flag(key: str, store: StoreDep, _who: Reader) -> FlagPublic:
     """One flag with its versions."""
@@ -131,7 +175,12 @@ def delete_flag(
     who: FlagWriter,
     version: int | None = Query(default=None, description="Refuse if the flag moved past it."),
 ) -> MutationPublic:
-    """Delete a flag in every environment (refused while another flag requires it)."""
+    """Delete (archive) a flag in every environment.
+
+    Refused while another flag requires it or a rollout of it is going (409,
+    naming the rollout). The flag is archived: `GET /flags/archived` lists it,
+    `POST /flags/{key}/restore` brings it back; SDKs are no longer served it.
+    """
     return MutationPublic.of(
         service.delete_flag(store, actor=who.name, key=key, expected_version=version)
     )
@@ -149,6 +198,7 @@ def set_enabled(
         environment=environment,
         enabled=body.enabled,
         expected_version=body.version,
+        force=body.force,
     )
     return MutationPublic.of(result)
 
@@ -165,6 +215,7 @@ def set_default(
         environment=environment,
         value=body.value,
         expected_version=body.version,
+        force=body.force,
     )
     return MutationPublic.of(result)
 
@@ -181,6 +232,7 @@ def set_rollout(
         environment=environment,
         percent=body.percent,
         expected_version=body.version,
+        force=body.force,
     )
     return MutationPublic.of(result)
 

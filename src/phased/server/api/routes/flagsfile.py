@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +29,11 @@ class FlagsFileApply(BaseModel):
     )
     source: str | None = Field(default=None, description="Recorded in every audit entry.")
     dry_run: bool = Field(default=False, description="Compute the diff only.")
+    force: bool = Field(
+        default=False,
+        description="Change a flag a running plan controls anyway (forced drift: audited, "
+        "the rollout is held until resumed).",
+    )
 
 
 class FlagsFileApplied(BaseModel):
@@ -37,6 +44,10 @@ class FlagsFileApplied(BaseModel):
     lines: list[str] = Field(description="The diff for people, one change per line.")
     changes: list[ChangePublic]
     audit: list[AuditEntryPublic]
+    audience: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Per changed flag and environment: who keeps, gains and loses it.",
+    )
 
 
 @router.get(
@@ -66,6 +77,7 @@ def apply(body: FlagsFileApply, store: StoreDep, who: FlagWriter) -> FlagsFileAp
         environment=body.environment,
         source=body.source,
         dry_run=body.dry_run,
+        force=body.force,
     )
     return FlagsFileApplied(
         applied=outcome.applied,
@@ -73,4 +85,5 @@ def apply(body: FlagsFileApply, store: StoreDep, who: FlagWriter) -> FlagsFileAp
         lines=outcome.lines(),
         changes=[ChangePublic.of(c) for c in outcome.changes],
         audit=[AuditEntryPublic.of(e) for e in outcome.entries],
+        audience=[a.to_dict() for a in outcome.audience],
     )

@@ -48,12 +48,22 @@ class OverrideCreate(OverrideTarget):
     )
     note: str = ""
     version: int | None = None
+    force: bool = Field(
+        default=False,
+        description="Change a flag a running plan controls anyway (forced drift: audited, "
+        "the rollout is held until resumed).",
+    )
 
 
 class OverrideClear(OverrideTarget):
     """Remove the pin of one target in one environment."""
 
     environment: str
+    force: bool = Field(
+        default=False,
+        description="Change a flag a running plan controls anyway (forced drift: audited, "
+        "the rollout is held until resumed).",
+    )
 
 
 class OverrideClearAll(BaseModel):
@@ -63,6 +73,11 @@ class OverrideClearAll(BaseModel):
 
     environment: str
     flag: str | None = None
+    force: bool = Field(
+        default=False,
+        description="Change a flag a running plan controls anyway (forced drift: audited, "
+        "the rollout is held until resumed).",
+    )
 
 
 @router.get("/overrides", operation_id="list_overrides")
@@ -94,6 +109,7 @@ def set_override(
         expires=body.expires,
         note=body.note,
         expected_version=body.version,
+        force=body.force,
     )
     return MutationPublic.of(result)
 
@@ -111,6 +127,7 @@ def clear_override(
         user=body.user,
         session=body.session,
         attr=body.attr,
+        force=body.force,
     )
     return MutationPublic.of(result)
 
@@ -119,6 +136,6 @@ def clear_override(
 def clear_all(body: OverrideClearAll, store: StoreDep, who: FlagWriter) -> MutationPublic:
     """Remove every pin of a flag (or of all flags) in one environment: the emergency path."""
     result = service.clear_all_overrides(
-        store, actor=who.name, environment=body.environment, key=body.flag
+        store, actor=who.name, environment=body.environment, key=body.flag, force=body.force
     )
     return MutationPublic.of(result)

@@ -99,6 +99,11 @@ class AppliedPublic(BaseModel):
     decision: DecisionPublic
     changed: bool = True
     audit: list[AuditEntryPublic]
+    preview: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="For a plan just applied: per environment, who keeps, gains and loses "
+        "the flag at its first stage there.",
+    )
 
 
 class RecordedPublic(BaseModel):
@@ -128,6 +133,28 @@ class PlanApply(BaseModel):
     text: str = Field(description="The plan (YAML).")
     path: str = Field(default="<request>", description="Named in errors and the audit entry.")
     environment: str | None = Field(default=None, description="Refuse a plan for another env.")
+    allow_shrink: bool = Field(
+        default=False,
+        description="Let the stages' audiences be exact, even where people lose the flag "
+        "(like the plan's start.allow_shrink).",
+    )
+
+
+class PlanPreviewRequest(BaseModel):
+    """A plan file to preview against today's flag."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The plan (YAML).")
+    path: str = Field(default="<request>", description="Named in errors.")
+    allow_shrink: bool = False
+
+
+class PlanPreviewPublic(BaseModel):
+    """What the plan's first stage in each environment does to today's audience."""
+
+    preview: list[dict[str, Any]]
+    shrinks: bool = Field(description="Someone would lose the flag (plan apply refuses).")
 
 
 class ApproveRequest(BaseModel):
@@ -185,14 +212,36 @@ def _applied(applied: Applied | None, store: Any, flag: str) -> AppliedPublic:
         rollout=RolloutPublic.of(applied.rollout),
         decision=decision_public(applied.decision),
         audit=[AuditEntryPublic.of(e) for e in applied.entries],
+        preview=[p.to_dict() for p in applied.preview],
+    )
+
+
+@router.post("/plans/preview", operation_id="preview_plan")
+def preview_plan(body: PlanPreviewRequest, store: StoreDep, _who: Reader) -> PlanPreviewPublic:
+    """What applying a plan would do to today's audience, per environment; nothing is written."""
+    previews = plan_rollouts.plan_preview(
+        store, text=body.text, path=body.path, allow_shrink=body.allow_shrink
+    )
+    return PlanPreviewPublic(
+        preview=[p.to_dict() for p in previews], shrinks=any(p.change.shrinks for p in previews)
     )
 
 
 @router.post("/plans/apply", operation_id="apply_plan", status_code=status.HTTP_201_CREATED)
 def apply_plan(body: PlanApply, store: StoreDep, who: PlanRunner) -> AppliedPublic:
-    """Start a rollout from a plan file; its first stage applies at once unless awaited."""
+    """Start a rollout from a plan file; its first stage applies at once unless awaited.
+
+    A plan keeps today's audience and only widens it; one that would take the
+    flag from anyone is refused (422, field `start.allow_shrink`) unless it
+    says `start: {allow_shrink: true}` or `allow_shrink` is true.
+    """
     applied = plan_rollouts.apply_plan(
-        store, actor=who.name, text=body.text, path=body.path, environment=body.environment
+        store,
+        actor=who.name,
+        text=body.text,
+        path=body.path,
+        environment=body.environment,
+        allow_shrink=body.allow_shrink,
     )
     return _applied(applied, store, applied.rollout.flag)
 

@@ -9,6 +9,7 @@
     return;
   }
   var text = dialog.querySelector("[data-confirm-text]");
+  var preview = dialog.querySelector("[data-confirm-preview]");
 
   function question(form) {
     return form.dataset.confirm.replace(/\{(\w+)\}/g, function (whole, name) {
@@ -35,6 +36,33 @@
     event.preventDefault();
     var submitter = event.submitter || null;
     text.textContent = question(form);
+    preview.replaceChildren();
+    if (form.dataset.preview === "server") {
+      // Ask the server's own confirmation page who gains and loses. When a
+      // running plan controls the flag, that page (with its "force" box) is
+      // the confirmation: go there instead of the dialog.
+      window.fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          if (doc.querySelector('[data-testid="confirm-drift"]')) {
+            form.dataset.confirm = "";
+            form.submit();
+            return;
+          }
+          var audience = doc.querySelector('[data-testid="confirm-audience"]');
+          if (audience) {
+            preview.appendChild(document.importNode(audience, true));
+          }
+          ask(form, confirmed, submitter);
+        })
+        .catch(function () { ask(form, confirmed, submitter); });
+      return;
+    }
+    ask(form, confirmed, submitter);
+  });
+
+  function ask(form, confirmed, submitter) {
     dialog.returnValue = "";
     dialog.onclose = function () {
       dialog.onclose = null;
@@ -49,7 +77,7 @@
       }
     };
     dialog.showModal();
-  });
+  }
 
   // "Refresh every 10 s" on a running rollout: remembered per browser, and
   // skipped while someone is typing or a confirmation is open.
