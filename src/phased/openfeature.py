@@ -31,6 +31,8 @@ from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import FlagResolutionDetails, Reason
 from openfeature.provider import AbstractProvider, Metadata
 
+from phased.core import ofrep
+
 if TYPE_CHECKING:
     from openfeature.flag_evaluation import FlagValueType
 
@@ -42,8 +44,6 @@ __all__ = ["PhasedProvider", "openfeature_reason"]
 T = TypeVar("T")
 ObjectValue = Sequence["FlagValueType"] | Mapping[str, "FlagValueType"]
 
-_TARGETING = ("override:", "segment:", "rule:")
-
 
 def openfeature_reason(reason: str) -> Reason:
     """The OpenFeature ``Reason`` for a phased reason text.
@@ -52,19 +52,10 @@ def openfeature_reason(reason: str) -> Reason:
     SPLIT; ``default`` -> DEFAULT; ``killed`` and an unmet ``prerequisite:`` ->
     DISABLED (the flag is off for everyone it reaches); ``env_var:`` -> STATIC
     (pinned by the process environment, no evaluation); anything else (unknown
-    flag, an error) -> ERROR.
+    flag, an error) -> ERROR. The same mapping OFREP answers with
+    (:func:`phased.core.ofrep.openfeature_reason`).
     """
-    if reason.startswith(_TARGETING):
-        return Reason.TARGETING_MATCH
-    if reason.startswith("rollout:"):
-        return Reason.SPLIT
-    if reason == "default":
-        return Reason.DEFAULT
-    if reason == "killed" or reason.startswith("prerequisite:"):
-        return Reason.DISABLED
-    if reason.startswith("env_var:"):
-        return Reason.STATIC
-    return Reason.ERROR
+    return Reason(ofrep.openfeature_reason(reason))
 
 
 class PhasedProvider(AbstractProvider):
@@ -187,7 +178,10 @@ class PhasedProvider(AbstractProvider):
             return _error(default, ErrorCode.GENERAL, f"{flag_key}: {reason}")
         raw: Any = result.value
         value = None
-        payloads = self.values.get(flag_key)
+        payloads: Mapping[str, Any] | None = self.values.get(flag_key)
+        if payloads is None:
+            flag = self.client.flagset.flags.get(flag_key)
+            payloads = flag.payloads if flag is not None else None
         if payloads is not None and result.variant in payloads:
             value = convert(payloads[result.variant])
         if value is None:

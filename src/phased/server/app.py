@@ -24,6 +24,7 @@ from phased.server.api.routes import (
     incidents,
     members,
     meta,
+    ofrep,
     outcomes,
     overrides,
     rollouts,
@@ -137,6 +138,7 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(meta.router)
+    app.include_router(ofrep.router)  # at the root: /ofrep/v1/... as the protocol says
     ui.install(app)
 
     @app.get(
