@@ -263,3 +263,42 @@ class TestConfiguration:
             "/ofrep/v1/configuration", headers={"If-None-Match": response.headers["etag"]}
         )
         assert cached.status_code == 304
+
+
+class TestRoutedPath:
+    """The documented FastAPI routes answer exactly as the fast path in front of them."""
+
+    def test_same_answers(self, server: RunningServer, ofrep: httpx.Client) -> None:
+        import asyncio
+        from contextlib import AsyncExitStack
+
+        app = server.server.config.app
+
+        async def routed(scope: Any, receive: Any, send: Any) -> None:
+            # What FastAPI's own middleware stack puts in the scope before routing.
+            async with AsyncExitStack() as stack:
+                scope = {**scope, "app": app, "fastapi_middleware_astack": stack}
+                await app.router(scope, receive, send)
+
+        async def ask_both() -> list[tuple[int, bytes, int, bytes]]:
+            transport = httpx.ASGITransport(app=routed)
+            out = []
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://x", headers=dict(ofrep.headers)
+            ) as direct:
+                for path, content in (
+                    (
+                        "/ofrep/v1/evaluate/flags/new-checkout",
+                        b'{"context":{"targetingKey":"u-3"}}',
+                    ),
+                    ("/ofrep/v1/evaluate/flags/nope", b'{"context":{}}'),
+                    ("/ofrep/v1/evaluate/flags/layout", b"{bad"),
+                    ("/ofrep/v1/evaluate/flags", b'{"context":{"targetingKey":"u-3"}}'),
+                ):
+                    a = await direct.post(path, content=content)
+                    b = await asyncio.to_thread(ofrep.post, path, content=content)
+                    out.append((a.status_code, a.content, b.status_code, b.content))
+            return out
+
+        for routed_status, routed_body, fast_status, fast_body in asyncio.run(ask_both()):
+            assert (routed_status, routed_body) == (fast_status, fast_body)

@@ -36,6 +36,7 @@ from phased.server.auth import TokenTable
 from phased.server.config import ServerSettings
 from phased.server.metrics import CONTENT_TYPE, Metrics
 from phased.server.middleware import SecurityHeaders
+from phased.server.ofrep_fast import OfrepFastPath
 from phased.server.sdk_cache import SdkCache
 from phased.server.sdk_fast import SdkFastPath
 from phased.server.state import MutationLimiter, ServerState
@@ -154,6 +155,7 @@ def create_app(
 
     _document_errors_as_json(app)
     app.add_middleware(SdkFastPath, state=state)
+    app.add_middleware(OfrepFastPath, state=state, app_state=app.state)
     app.add_middleware(SecurityHeaders, metrics=metrics)
     # Outermost: trace ids, the log context and the access log cover everything below.
     app.add_middleware(tracing.RequestTracing, internal_error=errors.internal_error)
@@ -170,7 +172,9 @@ def _document_errors_as_json(app: FastAPI) -> None:
             return app.openapi_schema
         doc = generate()
         json_error = {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
-        for item in doc.get("paths", {}).values():
+        for path, item in doc.get("paths", {}).items():
+            if path.startswith("/ofrep/"):
+                continue  # OFREP's failures have the protocol's own shapes
             for op in item.values():
                 for status, response in op.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:

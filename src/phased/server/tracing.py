@@ -53,7 +53,7 @@ _ROOT = logging.getLogger()
 # Polled constantly by SDKs, probes and scrapers: logged at debug so the log
 # (and the 304 fast path) is not drowned in them.
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-_QUIET_PREFIXES = ("/api/v1/sdk/", "/healthz", "/metrics", "/static/")
+_QUIET_PREFIXES = ("/api/v1/sdk/", "/ofrep/", "/healthz", "/metrics", "/static/")
 
 
 @dataclass(slots=True)
