@@ -183,6 +183,15 @@ class Flag(_Model):
             raise ValueError(f"invalid environment variable name {value!r}")
         return value
 
+    @field_validator("payloads", mode="before")
+    @classmethod
+    def _payload_names(cls, value: Any) -> Any:
+        # YAML reads a bare `on:` / `off:` key as true / false.
+        if isinstance(value, dict):
+            names = {True: "on", False: "off"}
+            return {names.get(k, k) if isinstance(k, bool) else k: v for k, v in value.items()}
+        return value
+
     @field_validator("variants")
     @classmethod
     def _variants(cls, value: dict[str, int] | None) -> dict[str, int] | None:
