@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from phased import __version__
+from phased.obs import otel
 from phased.server import errors, tracing, ui, watcher
 from phased.server.api.deps import StateDep
 from phased.server.api.routes import (
@@ -109,6 +110,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Spans over OTLP when the OTEL_* variables ask for them (docs/opentelemetry.md).
+        owns_otel = not otel.enabled() and otel.configure_from_env()
         unsubscribe = events.subscribe(metrics.on_audit)
         unsubscribe_tracing = events.subscribe(tracing.on_audit)
         await run_in_threadpool(watcher.refresh, state)
@@ -123,6 +126,8 @@ def create_app(
             await watcher.stop(task)
             unsubscribe()
             unsubscribe_tracing()
+            if owns_otel:
+                otel.shutdown()
             if owned:
                 the_store.close()
 
