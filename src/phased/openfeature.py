@@ -30,6 +30,7 @@ from openfeature.event import ProviderEventDetails
 from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import FlagResolutionDetails, Reason
 from openfeature.provider import AbstractProvider, Metadata
+from openfeature.track import TrackingEventDetails
 
 from phased.core import ofrep
 
@@ -102,6 +103,62 @@ class PhasedProvider(AbstractProvider):
             self._unsubscribe = None
         if self.close_client:
             self.client.close()
+
+    # -- tracking ----------------------------------------------------------------
+
+    def track(
+        self,
+        tracking_event_name: str,
+        evaluation_context: EvaluationContext | None = None,
+        tracking_event_details: TrackingEventDetails | None = None,
+    ) -> None:
+        """Record one use of a flag as a phased outcome (OpenFeature's tracking API).
+
+        ``client.track("new-checkout", ctx, TrackingEventDetails(value=182.0,
+        attributes={"error": False, "fallback": True, "cost_usd": 0.002}))``:
+        the event's name is the flag (or ``attributes["flag"]``); its ``value``
+        is the latency in milliseconds; the attributes ``error``, ``fallback``,
+        ``retries``, ``cost_usd`` and ``arm`` are phased's outcome fields and
+        every other numeric attribute a custom metric. The arm is what the flag
+        serves this context (``candidate`` when on / not the off variant)
+        unless ``arm`` says otherwise. Never raises: an unknown flag or a
+        malformed detail is dropped.
+        """
+        try:
+            attributes: dict[str, Any] = (
+                dict(tracking_event_details.attributes) if tracking_event_details else {}
+            )
+            flag = str(attributes.pop("flag", tracking_event_name))
+            if flag not in self.client.flagset.flags:
+                return
+            context = _context(evaluation_context)
+            arm = attributes.pop("arm", None)
+            if arm is None:
+                arm = "candidate" if self.client.is_enabled(flag, **context) else "control"
+            latency = tracking_event_details.value if tracking_event_details else None
+            error = bool(attributes.pop("error", False))
+            fallback = bool(attributes.pop("fallback", False))
+            retries = int(attributes.pop("retries", 0) or 0)
+            cost = float(attributes.pop("cost_usd", 0.0) or 0.0)
+            metrics = {
+                k: float(v)
+                for k, v in attributes.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            }
+            unit = context.get("user", context.get("session"))
+            self.client.record(
+                flag,
+                arm=str(arm),
+                latency_ms=latency,
+                error=error,
+                fallback=fallback,
+                retries=retries,
+                cost_usd=cost,
+                user=None if unit is None else str(unit),
+                metrics=metrics or None,
+            )
+        except Exception:  # tracking must never break the application
+            return
 
     def _changed(self) -> None:
         if hasattr(self, "_on_emit"):
