@@ -37,7 +37,11 @@ class TestSingle:
             "value": True,
             "reason": "TARGETING_MATCH",
             "variant": "on",
-            "metadata": {"reason": "override:user=vip-1", "environment": "prod"},
+            "metadata": {
+                "reason": "override:user=vip-1",
+                "environment": "prod",
+                "arm": "candidate",
+            },
         }
 
     def test_segment_and_attributes_pass_through(self, ofrep: httpx.Client) -> None:

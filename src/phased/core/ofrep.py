@@ -158,7 +158,13 @@ def evaluate(
     value: Any = result.value
     if flag.payloads is not None and result.variant in flag.payloads:
         value = flag.payloads[result.variant]
-    metadata: dict[str, Any] = {"reason": result.reason, "environment": flags.environment}
+    metadata: dict[str, Any] = {
+        "reason": result.reason,
+        "environment": flags.environment,
+        # What phased.Client.track() would call this use: outcome reporters
+        # in other languages label their windows with it.
+        "arm": "control" if result.value == compiled.off else "candidate",
+    }
     if stage:
         metadata["stage"] = stage
     return Result(
