@@ -277,3 +277,24 @@ class TestTracking:
         of.track("new-checkout", None, TrackingEventDetails(attributes={"retries": "many"}))
         client.tracker.flush(everything=True)
         assert sink.windows == {}
+
+
+class TestFlagPayloads:
+    """A flag's own `payloads` serve object getters when no `values` table names the flag."""
+
+    def test_payloads_from_the_flags_file(self) -> None:
+        flags = parse_flagset(
+            """
+flags:
+  theme:
+    variants: {light: 50, dark: 50}
+    payloads: {light: {bg: "#fff"}, dark: {bg: "#000"}}
+    environments: {prod: {default: dark}}
+"""
+        )
+        api.set_provider_and_wait(PhasedProvider(Client(flags, environment="prod")), "payloads")
+        try:
+            value = api.get_client("payloads").get_object_value("theme", {}, _ctx("u-1"))
+        finally:
+            api.clear_providers()
+        assert value == {"bg": "#000"}
