@@ -10,6 +10,11 @@
    the body), and wrk's non-2xx/3xx and socket-error counts are printed.
    Each server runs as one process (phased: ``phased serve``, one uvicorn
    worker; Unleash: one Node process), so the numbers compare like with like.
+   Beside the SDK route, phased's OFREP endpoints on the same server and flags:
+   ``POST /ofrep/v1/evaluate/flags/{key}`` (one flag for one context) and
+   ``POST /ofrep/v1/evaluate/flags`` (all 100 flags for one context; once
+   without and once with the answer's ETag), also with wrk (a Lua script sets
+   the method and the JSON body).
 2. Propagation: 50 ``phased.Client(url=...)`` instances in 10 worker processes,
    connected to the server's event stream; the kill switch of one flag is
    flipped through the HTTP API 20 times; for each change and client the time
@@ -317,11 +322,30 @@ class WrkResult:
     socket_errors: str
 
 
-def run_wrk(url: str, headers: dict[str, str], duration: int) -> WrkResult:
+def run_wrk(
+    url: str, headers: dict[str, str], duration: int, body: bytes | None = None
+) -> WrkResult:
     args = ["wrk", "-t1", "-c32", f"-d{duration}s", "--latency"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    script = None
+    if body is not None:
+        import tempfile
+
+        lua = (
+            'wrk.method = "POST"\n'
+            f"wrk.body = {json.dumps(body.decode())}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+            f.write(lua)
+        script = f.name
+        args += ["-s", script]
+    try:
+        out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    finally:
+        if script is not None:
+            os.unlink(script)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -355,6 +379,42 @@ def measure(target: Target, duration: int) -> dict[str, WrkResult]:
         r = results[mode]
         print(
             f"  {target.name:<22} {mode}: {r.rps:>10,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
+            f"p99 {r.p99_ms:6.2f} ms  bad status {r.bad_status}  socket errors {r.socket_errors}",
+            flush=True,
+        )
+    return results
+
+
+def measure_ofrep(target: Target, duration: int) -> dict[str, tuple[str, int, WrkResult]]:
+    """OFREP single and bulk evaluation on the phased server: {mode: (path, bytes, result)}."""
+    base = target.extra["base"]
+    body = json.dumps({"context": {"targetingKey": "user-42", "role": "developer"}}).encode()
+    single = f"{base}/ofrep/v1/evaluate/flags/flag-000"
+    bulk = f"{base}/ofrep/v1/evaluate/flags"
+    first = httpx.post(single, content=body, headers=target.headers, timeout=10)
+    if first.status_code != 200 or "value" not in first.json():
+        raise RuntimeError(f"OFREP single: expected 200 with a value, got {first.text[:200]}")
+    all_flags = httpx.post(bulk, content=body, headers=target.headers, timeout=10)
+    if len(all_flags.json()["flags"]) != FLAGS:
+        raise RuntimeError(f"OFREP bulk: expected {FLAGS} flags, got {all_flags.text[:200]}")
+    etag = all_flags.headers["etag"]
+    cached = httpx.post(
+        bulk, content=body, headers={**target.headers, "If-None-Match": etag}, timeout=10
+    )
+    if cached.status_code != 304:
+        raise RuntimeError(f"OFREP bulk with If-None-Match: expected 304, got {cached.status_code}")
+    modes = {
+        "single": (single, target.headers, len(first.content)),
+        "bulk 200": (bulk, target.headers, len(all_flags.content)),
+        "bulk 304": (bulk, {**target.headers, "If-None-Match": etag}, len(all_flags.content)),
+    }
+    results = {}
+    for mode, (url, headers, size) in modes.items():
+        run_wrk(url, headers, 2, body)  # warm-up
+        r = run_wrk(url, headers, duration, body)
+        results[mode] = (httpx.URL(url).path, size, r)
+        print(
+            f"  {'phased OFREP':<22} {mode}: {r.rps:>10,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
             f"p99 {r.p99_ms:6.2f} ms  bad status {r.bad_status}  socket errors {r.socket_errors}",
             flush=True,
         )
@@ -492,6 +552,8 @@ def report(
     prop: dict[str, Any] | None,
     unleash_reason: str | None,
     duration: int,
+    *,
+    ofrep: dict[str, tuple[str, int, WrkResult]] | None = None,
 ) -> str:
     lines = [
         "# Server benchmark: the SDK flag endpoint and propagation",
@@ -536,6 +598,31 @@ def report(
         ]
     else:
         lines += [f"Unleash rows not measured: {unleash_reason}", ""]
+    if ofrep:
+        sdk = rows["phased"]
+        lines += [
+            "## OFREP beside the SDK fetch route",
+            "",
+            "The same phased server and flags; each OFREP request carries the context "
+            '`{"targetingKey": "user-42", "role": "developer"}` and is evaluated on the '
+            "server (the SDK route only sends the compiled flag set; the SDK evaluates in the "
+            "application's process). Same wrk settings (a Lua script sets POST and the body).",
+            "",
+            "| endpoint | answer | mode | req/s | p50 | p99 | bad status / socket errors |",
+            "|---|---:|---|---:|---:|---:|---|",
+        ]
+        for mode, r in sdk.items():
+            lines.append(
+                f"| `GET /api/v1/sdk/flags` | {targets[0].payload_bytes:,} B | {mode} | "
+                f"{r.rps:,.0f} | {r.p50_ms:.2f} ms | {r.p99_ms:.2f} ms | "
+                f"{r.bad_status} / {r.socket_errors} |"
+            )
+        for mode, (path, size, r) in ofrep.items():
+            lines.append(
+                f"| `POST {path}` | {size:,} B | {mode} | {r.rps:,.0f} | {r.p50_ms:.2f} ms | "
+                f"{r.p99_ms:.2f} ms | {r.bad_status} / {r.socket_errors} |"
+            )
+        lines.append("")
     if prop is not None:
         lines += [
             "## Propagation",
@@ -563,6 +650,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=20, help="wrk seconds per mode (20)")
     parser.add_argument("--skip-unleash", action="store_true")
     parser.add_argument("--skip-propagation", action="store_true")
+    parser.add_argument("--skip-ofrep", action="store_true")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--processes", type=int, default=10)
     parser.add_argument("--changes", type=int, default=20)
@@ -575,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     targets: list[Target] = []
     rows: dict[str, dict[str, WrkResult]] = {}
     prop = None
+    ofrep = None
     unleash_reason = "skipped (--skip-unleash)" if args.skip_unleash else None
     try:
         print("starting phased ...", flush=True)
@@ -596,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
         # One server at a time: the other is idle, not stopped, during a run.
         for target in targets:
             rows[target.name] = measure(target, args.duration)
+        if not args.skip_ofrep:
+            ofrep = measure_ofrep(phased, args.duration)
         for target in targets[1:]:
             stop(target.proc)
         if not args.skip_propagation:
@@ -609,7 +700,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for target in targets:
             stop(target.proc)
-    text = report(rows, targets, prop, unleash_reason, args.duration)
+    text = report(rows, targets, prop, unleash_reason, args.duration, ofrep=ofrep)
     print()
     print(text)
     if args.results:

@@ -11,10 +11,12 @@ from openfeature.evaluation_context import EvaluationContext
 from openfeature.event import EventDetails, ProviderEvent
 from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import Reason
+from openfeature.track import TrackingEventDetails
 
 from phased.core.flagfile import parse_flagset
 from phased.openfeature import PhasedProvider, openfeature_reason
 from phased.sdk.client import Client
+from phased.testing import MemorySink
 
 FLAGS = """
 segments:
@@ -240,3 +242,59 @@ class TestLifecycle:
         api.set_provider_and_wait(PhasedProvider(Recording(), close_client=True), "phased-own")
         api.clear_providers()
         assert closed == [True]
+
+
+class TestTracking:
+    """client.track(...) records phased outcomes, so an OpenFeature-only app feeds the gates."""
+
+    @pytest.fixture
+    def tracked(self) -> Iterator[tuple[Any, MemorySink, Client]]:
+        sink = MemorySink()
+        client = Client(parse_flagset(FLAGS), environment="prod", sink=sink)
+        api.set_provider_and_wait(PhasedProvider(client), "phased-track")
+        yield api.get_client("phased-track"), sink, client
+        api.clear_providers()
+
+    def test_outcomes_per_arm(self, tracked: tuple[Any, MemorySink, Client]) -> None:
+        of, sink, client = tracked
+        details = TrackingEventDetails(
+            value=120.0, attributes={"error": True, "retries": 2, "cost_usd": 0.5, "tokens": 900}
+        )
+        of.track("new-checkout", _ctx("u-1", role="admin"), details)
+        of.track("new-checkout", _ctx(), TrackingEventDetails(value=80.0))
+        of.track("new-checkout", _ctx("u-2"), TrackingEventDetails(attributes={"arm": "control"}))
+        client.tracker.flush(everything=True)
+        candidate = sink.total("new-checkout", "candidate")
+        control = sink.total("new-checkout", "control")
+        assert (candidate.requests, candidate.errors, candidate.retries) == (1, 1, 2)
+        assert candidate.cost_usd == pytest.approx(0.5)
+        assert candidate.metrics["tokens"] == [pytest.approx(900), 1]
+        assert control.requests == 2
+
+    def test_never_raises(self, tracked: tuple[Any, MemorySink, Client]) -> None:
+        of, sink, client = tracked
+        of.track("no-such-flag", _ctx("u-1"))
+        of.track("new-checkout", None, TrackingEventDetails(attributes={"retries": "many"}))
+        client.tracker.flush(everything=True)
+        assert sink.windows == {}
+
+
+class TestFlagPayloads:
+    """A flag's own `payloads` serve object getters when no `values` table names the flag."""
+
+    def test_payloads_from_the_flags_file(self) -> None:
+        flags = parse_flagset(
+            """
+flags:
+  theme:
+    variants: {light: 50, dark: 50}
+    payloads: {light: {bg: "#fff"}, dark: {bg: "#000"}}
+    environments: {prod: {default: dark}}
+"""
+        )
+        api.set_provider_and_wait(PhasedProvider(Client(flags, environment="prod")), "payloads")
+        try:
+            value = api.get_client("payloads").get_object_value("theme", {}, _ctx("u-1"))
+        finally:
+            api.clear_providers()
+        assert value == {"bg": "#000"}

@@ -30,6 +30,9 @@ from openfeature.event import ProviderEventDetails
 from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import FlagResolutionDetails, Reason
 from openfeature.provider import AbstractProvider, Metadata
+from openfeature.track import TrackingEventDetails
+
+from phased.core import ofrep
 
 if TYPE_CHECKING:
     from openfeature.flag_evaluation import FlagValueType
@@ -42,8 +45,6 @@ __all__ = ["PhasedProvider", "openfeature_reason"]
 T = TypeVar("T")
 ObjectValue = Sequence["FlagValueType"] | Mapping[str, "FlagValueType"]
 
-_TARGETING = ("override:", "segment:", "rule:")
-
 
 def openfeature_reason(reason: str) -> Reason:
     """The OpenFeature ``Reason`` for a phased reason text.
@@ -52,19 +53,10 @@ def openfeature_reason(reason: str) -> Reason:
     SPLIT; ``default`` -> DEFAULT; ``killed`` and an unmet ``prerequisite:`` ->
     DISABLED (the flag is off for everyone it reaches); ``env_var:`` -> STATIC
     (pinned by the process environment, no evaluation); anything else (unknown
-    flag, an error) -> ERROR.
+    flag, an error) -> ERROR. The same mapping OFREP answers with
+    (:func:`phased.core.ofrep.openfeature_reason`).
     """
-    if reason.startswith(_TARGETING):
-        return Reason.TARGETING_MATCH
-    if reason.startswith("rollout:"):
-        return Reason.SPLIT
-    if reason == "default":
-        return Reason.DEFAULT
-    if reason == "killed" or reason.startswith("prerequisite:"):
-        return Reason.DISABLED
-    if reason.startswith("env_var:"):
-        return Reason.STATIC
-    return Reason.ERROR
+    return Reason(ofrep.openfeature_reason(reason))
 
 
 class PhasedProvider(AbstractProvider):
@@ -111,6 +103,62 @@ class PhasedProvider(AbstractProvider):
             self._unsubscribe = None
         if self.close_client:
             self.client.close()
+
+    # -- tracking ----------------------------------------------------------------
+
+    def track(
+        self,
+        tracking_event_name: str,
+        evaluation_context: EvaluationContext | None = None,
+        tracking_event_details: TrackingEventDetails | None = None,
+    ) -> None:
+        """Record one use of a flag as a phased outcome (OpenFeature's tracking API).
+
+        ``client.track("new-checkout", ctx, TrackingEventDetails(value=182.0,
+        attributes={"error": False, "fallback": True, "cost_usd": 0.002}))``:
+        the event's name is the flag (or ``attributes["flag"]``); its ``value``
+        is the latency in milliseconds; the attributes ``error``, ``fallback``,
+        ``retries``, ``cost_usd`` and ``arm`` are phased's outcome fields and
+        every other numeric attribute a custom metric. The arm is what the flag
+        serves this context (``candidate`` when on / not the off variant)
+        unless ``arm`` says otherwise. Never raises: an unknown flag or a
+        malformed detail is dropped.
+        """
+        try:
+            attributes: dict[str, Any] = (
+                dict(tracking_event_details.attributes) if tracking_event_details else {}
+            )
+            flag = str(attributes.pop("flag", tracking_event_name))
+            if flag not in self.client.flagset.flags:
+                return
+            context = _context(evaluation_context)
+            arm = attributes.pop("arm", None)
+            if arm is None:
+                arm = "candidate" if self.client.is_enabled(flag, **context) else "control"
+            latency = tracking_event_details.value if tracking_event_details else None
+            error = bool(attributes.pop("error", False))
+            fallback = bool(attributes.pop("fallback", False))
+            retries = int(attributes.pop("retries", 0) or 0)
+            cost = float(attributes.pop("cost_usd", 0.0) or 0.0)
+            metrics = {
+                k: float(v)
+                for k, v in attributes.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            }
+            unit = context.get("user", context.get("session"))
+            self.client.record(
+                flag,
+                arm=str(arm),
+                latency_ms=latency,
+                error=error,
+                fallback=fallback,
+                retries=retries,
+                cost_usd=cost,
+                user=None if unit is None else str(unit),
+                metrics=metrics or None,
+            )
+        except Exception:  # tracking must never break the application
+            return
 
     def _changed(self) -> None:
         if hasattr(self, "_on_emit"):
@@ -187,7 +235,10 @@ class PhasedProvider(AbstractProvider):
             return _error(default, ErrorCode.GENERAL, f"{flag_key}: {reason}")
         raw: Any = result.value
         value = None
-        payloads = self.values.get(flag_key)
+        payloads: Mapping[str, Any] | None = self.values.get(flag_key)
+        if payloads is None:
+            flag = self.client.flagset.flags.get(flag_key)
+            payloads = flag.payloads if flag is not None else None
         if payloads is not None and result.variant in payloads:
             value = convert(payloads[result.variant])
         if value is None:

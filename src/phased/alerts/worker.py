@@ -31,6 +31,7 @@ from phased.alerts.queue import AlertQueue, DeliveryStatus, QueuedAlert
 from phased.alerts.ratelimit import TokenBucket
 from phased.alerts.registry import build_notifier
 from phased.errors import ConfigurationError, DeliveryError, NotFoundError
+from phased.obs import otel
 from phased.obs.log import get_logger
 from phased.obs.redact import redact_text
 
@@ -292,7 +293,10 @@ class AlertWorker:
                 wait = max(wait, delay)
                 continue
             try:
-                channel.notifier.post(alert)
+                with otel.span(
+                    "alert deliver", channel=name, severity=alert.severity.value, alert_id=row.id
+                ):
+                    channel.notifier.post(alert)
             except DeliveryError as exc:
                 attempted_and_failed = True
                 permanent = permanent or exc.permanent

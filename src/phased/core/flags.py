@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     PlainSerializer,
     field_validator,
     model_validator,
@@ -168,6 +169,10 @@ class Flag(_Model):
     salt: str | None = None
     requires: tuple[Prerequisite, ...] = ()
     environments: dict[str, FlagState] = Field(default_factory=dict)
+    payloads: dict[str, JsonValue] | None = None
+    """Typed values per variant (``on``/``off`` for a boolean flag) for clients that ask
+    for an object or a number: OFREP and the OpenFeature provider serve the payload of
+    the variant a context gets instead of the variant's name."""
 
     _check_key = field_validator("key")(lambda cls, v: check_key(v, "flag key"))
 
@@ -176,6 +181,15 @@ class Flag(_Model):
     def _env_var(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
             raise ValueError(f"invalid environment variable name {value!r}")
+        return value
+
+    @field_validator("payloads", mode="before")
+    @classmethod
+    def _payload_names(cls, value: Any) -> Any:
+        # YAML reads a bare `on:` / `off:` key as true / false.
+        if isinstance(value, dict):
+            names = {True: "on", False: "off"}
+            return {names.get(k, k) if isinstance(k, bool) else k: v for k, v in value.items()}
         return value
 
     @field_validator("variants")
@@ -222,6 +236,14 @@ class Flag(_Model):
                 if value is not None and not _same_value(value, allowed):
                     kinds = "true or false" if self.variants is None else ", ".join(self.variants)
                     raise ValueError(f"{where}: {value!r} is not a value of this flag ({kinds})")
+        if self.payloads is not None:
+            names = ("on", "off") if self.variants is None else tuple(self.variants)
+            for name in self.payloads:
+                if name not in names:
+                    raise ValueError(
+                        f"payloads.{name}: not a variant of this flag; use one of: "
+                        f"{', '.join(names)}"
+                    )
         return self
 
     @property

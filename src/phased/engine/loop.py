@@ -37,6 +37,7 @@ from phased.core.plans.model import Mode
 from phased.engine.clock import Clock
 from phased.engine.leader import LeaderElection
 from phased.errors import ConflictError
+from phased.obs import otel
 from phased.obs.log import get_logger
 from phased.obs.traces import ExecutionTrace, TraceStore, trace
 from phased.service import outcomes, rollups
@@ -298,17 +299,18 @@ class Engine:
             if threshold is None:
                 threshold = result.control_value if result.control_value is not None else 0.0
             try:
-                monitor.report(
-                    Breach(
-                        slo=result.label,
-                        metric=result.metric,
-                        value=result.value,
-                        threshold=threshold,
-                        flag=rollout.flag,
-                        stage=result.stage or decision.stage,
-                        ts=decision.at,
+                with otel.span("slo report", slo=result.label, flag=rollout.flag):
+                    monitor.report(
+                        Breach(
+                            slo=result.label,
+                            metric=result.metric,
+                            value=result.value,
+                            threshold=threshold,
+                            flag=rollout.flag,
+                            stage=result.stage or decision.stage,
+                            ts=decision.at,
+                        )
                     )
-                )
             except Exception as exc:  # a hook's failure is the hook's problem
                 _log("error", "slo_report_failed", error=f"{type(exc).__name__}: {exc}")
 

@@ -118,6 +118,10 @@ class ExecutionTrace:
     error: str | None = None
     links: dict[str, str] = field(default_factory=dict)
     duration_ms: float | None = None
+    span_id: str | None = None
+    """The span id this execution is known by (a request's own, as its traceparent says)."""
+    parent_span_id: str | None = None
+    """The caller's span (from an incoming ``traceparent``), for OpenTelemetry."""
     _timer: Timer = field(default=time.perf_counter, repr=False, compare=False)
     _t0: float = field(default=0.0, repr=False, compare=False)
     _last_end: float = field(default=0.0, repr=False, compare=False)
@@ -220,13 +224,14 @@ class TraceStore:
                 del self._by_user[trace.user]
 
     def finished(self, trace: ExecutionTrace) -> None:
-        """Hand a finished trace to the sink; a failing sink never breaks the caller."""
-        if self.sink is None:
-            return
-        try:
-            self.sink(trace)
-        except Exception:  # losing one trace beats failing the command it describes
-            logging.getLogger("phased.obs").warning("trace sink failed", exc_info=True)
+        """Hand a finished trace to the sink and listeners; a failure never breaks the caller."""
+        for sink in (self.sink, *_listeners):
+            if sink is None:
+                continue
+            try:
+                sink(trace)
+            except Exception:  # losing one trace beats failing the command it describes
+                logging.getLogger("phased.obs").warning("trace sink failed", exc_info=True)
 
     def get(self, trace_id: str) -> ExecutionTrace | None:
         """The trace with this id, if still kept."""
@@ -263,6 +268,21 @@ class TraceStore:
 
 _store: TraceStore | None = None
 _store_lock = threading.Lock()
+_listeners: list[Callable[[ExecutionTrace], None]] = []
+
+
+def on_trace_finished(listener: Callable[[ExecutionTrace], None]) -> Callable[[], None]:
+    """Call ``listener`` with every finished trace of every store (OpenTelemetry export).
+
+    Returns the function that removes it.
+    """
+    _listeners.append(listener)
+
+    def remove() -> None:
+        if listener in _listeners:
+            _listeners.remove(listener)
+
+    return remove
 
 
 def get_trace_store() -> TraceStore:

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from phased import __version__
+from phased.obs import otel
 from phased.server import errors, tracing, ui, watcher
 from phased.server.api.deps import StateDep
 from phased.server.api.routes import (
@@ -24,6 +25,7 @@ from phased.server.api.routes import (
     incidents,
     members,
     meta,
+    ofrep,
     outcomes,
     overrides,
     rollouts,
@@ -35,6 +37,7 @@ from phased.server.auth import TokenTable
 from phased.server.config import ServerSettings
 from phased.server.metrics import CONTENT_TYPE, Metrics
 from phased.server.middleware import SecurityHeaders
+from phased.server.ofrep_fast import OfrepFastPath
 from phased.server.sdk_cache import SdkCache
 from phased.server.sdk_fast import SdkFastPath
 from phased.server.state import MutationLimiter, ServerState
@@ -107,6 +110,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Spans over OTLP when the OTEL_* variables ask for them (docs/opentelemetry.md).
+        owns_otel = not otel.enabled() and otel.configure_from_env()
         unsubscribe = events.subscribe(metrics.on_audit)
         unsubscribe_tracing = events.subscribe(tracing.on_audit)
         await run_in_threadpool(watcher.refresh, state)
@@ -121,6 +126,8 @@ def create_app(
             await watcher.stop(task)
             unsubscribe()
             unsubscribe_tracing()
+            if owns_otel:
+                otel.shutdown()
             if owned:
                 the_store.close()
 
@@ -137,6 +144,7 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(meta.router)
+    app.include_router(ofrep.router)  # at the root: /ofrep/v1/... as the protocol says
     ui.install(app)
 
     @app.get(
@@ -152,6 +160,7 @@ def create_app(
 
     _document_errors_as_json(app)
     app.add_middleware(SdkFastPath, state=state)
+    app.add_middleware(OfrepFastPath, state=state, app_state=app.state)
     app.add_middleware(SecurityHeaders, metrics=metrics)
     # Outermost: trace ids, the log context and the access log cover everything below.
     app.add_middleware(tracing.RequestTracing, internal_error=errors.internal_error)
@@ -168,7 +177,9 @@ def _document_errors_as_json(app: FastAPI) -> None:
             return app.openapi_schema
         doc = generate()
         json_error = {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
-        for item in doc.get("paths", {}).values():
+        for path, item in doc.get("paths", {}).items():
+            if path.startswith("/ofrep/"):
+                continue  # OFREP's failures have the protocol's own shapes
             for op in item.values():
                 for status, response in op.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:

@@ -53,7 +53,7 @@ _ROOT = logging.getLogger()
 # Polled constantly by SDKs, probes and scrapers: logged at debug so the log
 # (and the 304 fast path) is not drowned in them.
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-_QUIET_PREFIXES = ("/api/v1/sdk/", "/healthz", "/metrics", "/static/")
+_QUIET_PREFIXES = ("/api/v1/sdk/", "/ofrep/", "/healthz", "/metrics", "/static/")
 
 
 @dataclass(slots=True)
@@ -64,6 +64,7 @@ class RequestScope:
     span_id: str
     sampled: bool
     started: float
+    parent_span_id: str | None = None
     cmd: str | None = None
     user: str | None = None
     trace: ExecutionTrace | None = None
@@ -117,7 +118,10 @@ class _AuthStep:
             if mutation and scope.get("method") not in _SAFE_METHODS:
                 # Not in the store yet: the store indexes traces by user, who is unknown.
                 self.request.trace = ExecutionTrace(
-                    trace_id=self.request.trace_id, command=self.cmd
+                    trace_id=self.request.trace_id,
+                    command=self.cmd,
+                    span_id=self.request.span_id,
+                    parent_span_id=self.request.parent_span_id,
                 )
 
     def identify(self, principal: Principal) -> None:
@@ -273,6 +277,7 @@ class RequestTracing:
             span_id=fresh[32:],
             sampled=incoming.sampled if incoming else True,
             started=time.perf_counter(),
+            parent_span_id=incoming.parent_id if incoming else None,
         )
         # Both ids are ours or already validated: no need for format_traceparent's checks.
         flags = b"-01" if request.sampled else b"-00"
