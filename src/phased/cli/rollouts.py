@@ -156,6 +156,20 @@ def status(
         print_json({"rollout": rollout.to_dict(), "decision": decision_json(decision)})
         return
     _status_one(rollout, decision)
+    _summary_lines(key, db)
+
+
+def _summary_lines(key: str, db: str | None) -> None:
+    """The at-a-glance summary the API and the dashboard show, in the same words."""
+    from rich.markup import escape
+
+    from phased.core.summary import describe
+
+    with open_store(db) as store:
+        summary = service("rollout_summary").summary_dict(store, key)
+    say("at a glance:")
+    for line in describe(summary):
+        say("  " + escape(line))
 
 
 def _status_list(found: list[Rollout], json_out: bool) -> None:

@@ -19,13 +19,15 @@ from phased.core.decide import Decision
 from phased.core.durations import format_duration
 from phased.core.plans.audience import describe_audience
 from phased.core.rollout_state import RolloutPhase
+from phased.core.summary import RolloutSummary
 from phased.server.api.routes import rollouts as rollouts_api
 from phased.server.auth import Permission
 from phased.server.tracing import TracedRoute
-from phased.server.ui.charts import Series, gate_series, render_svg
+from phased.server.ui.charts import Series, gate_series, render_exposure, render_svg
+from phased.server.ui.plan_view import plan_view
 from phased.server.ui.render import act, form_of, page
 from phased.server.ui.session import Session, SessionDep, state_of
-from phased.service import members, plan_rollouts
+from phased.service import members, plan_rollouts, rollout_summary
 from phased.service.rollout_records import HistoryEntry, Rollout
 from phased.service.tokens import Role
 from phased.store.engine import Store
@@ -136,26 +138,35 @@ class RolloutPage:
     charts: list[tuple[Series, str]]
     held: tuple[str, ...]
     """The roles the viewer holds as a member (approvals need them)."""
+    summary: RolloutSummary
+    exposure_svg: str
 
 
 def _load(store: Store, flag: str, viewer: str) -> RolloutPage:
-    rollout, decision = plan_rollouts.preview(store, flag)
+    seen = rollout_summary.glance(store, flag)
+    rollout, decision = seen.rollout, seen.live
     history = plan_rollouts.rollout_history(store, flag, limit=HISTORY_READ)
     charts = [(s, str(render_svg(s))) for s in gate_series(history)]
     with store.read() as conn:
         member = members.load_member(conn, viewer)
     held = member.roles if member is not None else ()
-    return RolloutPage(rollout, decision, history, charts, held)
+    exposure = str(render_exposure(seen.summary.steps, store.clock()))
+    return RolloutPage(rollout, decision, history, charts, held, seen.summary, exposure)
 
 
 @router.get("", include_in_schema=False)
 async def rollout_list(request: Request, session: SessionDep) -> Response:
     """Every rollout, going ones first."""
     store = state_of(request).store
-    rollouts = await run_in_threadpool(plan_rollouts.list_rollouts, store)
-    rollouts.sort(key=lambda r: (not r.active, r.flag))
+    seen = await run_in_threadpool(rollout_summary.glance_all, store)
     return page(
-        request, "rollouts.html", session, title="Rollouts", nav="rollouts", rollouts=rollouts
+        request,
+        "rollouts.html",
+        session,
+        title="Rollouts",
+        nav="rollouts",
+        rollouts=[g.rollout for g in seen],
+        glances=seen,
     )
 
 
@@ -174,6 +185,9 @@ async def rollout_detail(request: Request, session: SessionDep, flag: str) -> Re
         r=rollout,
         stages=_stages(rollout, session, data.held),
         decision=data.decision,
+        summary=data.summary,
+        exposure_svg=data.exposure_svg,
+        plan=plan_view(rollout.plan),
         history=list(reversed(data.history)),
         history_shown=HISTORY_LISTED,
         charts=data.charts,

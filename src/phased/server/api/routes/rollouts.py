@@ -21,7 +21,7 @@ from phased.errors import PermissionDeniedError
 from phased.server.api.deps import Approver, PlanRunner, Reader, Stopper, StoreDep
 from phased.server.api.schemas import AuditEntryPublic
 from phased.server.tracing import TracedRoute
-from phased.service import approvals, plan_rollouts, rollout_controls
+from phased.service import approvals, plan_rollouts, rollout_controls, rollout_summary
 from phased.service.plan_rollouts import Applied
 from phased.service.rollout_records import Rollout
 from phased.service.rollout_report import build_report
@@ -91,6 +91,14 @@ class RolloutStatus(BaseModel):
 
     rollout: RolloutPublic
     decision: DecisionPublic
+    summary: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "The rollout at a glance, in words and plain numbers: phase, stage, what it "
+            "waits for and who must act, earliest next stage, exposure per arm, every gate "
+            "and trigger as candidate vs control (see docs/dashboard.md)."
+        ),
+    )
 
 
 class AppliedPublic(BaseModel):
@@ -200,9 +208,13 @@ def list_rollouts(
 
 @router.get("/rollouts/{flag}", operation_id="rollout_status")
 def rollout_status(flag: str, store: StoreDep, _who: Reader) -> RolloutStatus:
-    """The flag's rollout and the engine's decision about it now (nothing is written)."""
-    rollout, decision = plan_rollouts.preview(store, flag)
-    return RolloutStatus(rollout=RolloutPublic.of(rollout), decision=decision_public(decision))
+    """The flag's rollout, the engine's decision now and the summary (nothing is written)."""
+    seen = rollout_summary.glance(store, flag)
+    return RolloutStatus(
+        rollout=RolloutPublic.of(seen.rollout),
+        decision=decision_public(seen.live),
+        summary=seen.summary.to_dict(),
+    )
 
 
 @router.get("/rollouts/{flag}/history", operation_id="rollout_history")

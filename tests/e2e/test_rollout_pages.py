@@ -1,0 +1,113 @@
+"""The rollout pages a PM signs off on, in real Chromium: at a glance, in plain numbers.
+
+Given the seeded store (a running AWF rollout waiting for a checklist item, a
+pending UX rollout waiting for a PM, a completed and a rolled-back rollout);
+when a person opens the list and each rollout; then the page says in words
+what each waits for and who must act, every check in the metric's unit with a
+verdict in words, and the whole plan before anything is measured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import test_dashboard
+from .conftest import Dashboard
+from .test_dashboard import PageFactory, log_in
+
+open_page = test_dashboard.open_page  # the same fixture: problems on any page fail the test
+
+
+def _why(page: Any, flag: str) -> str:
+    text: str = page.locator(f"[data-rollout={flag}] [data-testid=why]").inner_text()
+    return text
+
+
+class TestRolloutList:
+    """The list says what each rollout waits for, or how it ended: never who applied it."""
+
+    def test_waits_column(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.viewer, "/ui/rollouts")
+        assert _why(page, "awf_bundle").startswith("waits for stage canary-50: checklist")
+        assert "approval by pm" in _why(page, "ux_updates")
+        assert "needs pm" in _why(page, "ux_updates")
+        assert _why(page, "new_checkout") == "completed after stage everyone"
+        assert _why(page, "unified_pipeline").startswith("rolled back at stage canary-5")
+        assert "applied by" not in page.locator("main").inner_text()
+
+
+class TestRunningAtAGlance:
+    """A running rollout: stage in words, who must act, exposure, every check in plain numbers."""
+
+    def test_glance_and_checks(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.viewer, "/ui/rollouts/awf_bundle")
+        glance = page.get_by_test_id("glance")
+        assert page.get_by_test_id("glance-phase").inner_text() == "running"
+        assert "stage 2 of 4 (canary-25): 25 % of users in prod" in glance.inner_text()
+        assert "pm" in page.get_by_test_id("must-act").inner_text()
+        assert "golden tests pass" in page.get_by_test_id("waits").inner_text()
+        exposure = page.get_by_test_id("exposure").inner_text()
+        assert "requests" in exposure
+        assert "users" in exposure
+        assert page.get_by_test_id("exposure-chart").locator("svg polyline").count() == 1
+        checks = page.get_by_test_id("checks")
+        row = checks.locator("[data-check='error_rate not worse than control']")
+        text = row.inner_text()
+        assert "%" in text
+        assert "no evidence of harm" in text
+        assert "vs" not in text or "control" in text
+        fallback = checks.locator("[data-check='SLO: fallback rate']").inner_text()
+        assert "points worse trips it (at 1.00 %)" in fallback
+        assert "rolls back to 0 %" in fallback
+        assert "0.00" not in checks.inner_text().replace("0.00 %", "")  # no raw decimals
+        assert "e-value" not in glance.inner_text()
+
+
+class TestPendingShowsThePlan:
+    """Before anything is measured the whole plan is there: triggers, budget, approvals."""
+
+    def test_plan_visible(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.pm, "/ui/rollouts/ux_updates")
+        assert page.get_by_test_id("glance-phase").inner_text() == "pending"
+        assert page.get_by_test_id("must-act").inner_text().startswith("Needs a person: pm")
+        plan = page.get_by_test_id("plan")
+        assert plan.get_attribute("open") is not None
+        text = plan.inner_text()
+        assert "approval before it starts: 1 × pm (before deploying to production)" in text
+        assert "DynamoDB tables created" in text
+        budget = page.get_by_test_id("plan-budget").inner_text()
+        assert "cost_usd_per_day > $5.00" in budget
+        assert "pauses for a person" in budget
+        assert "cost_usd_per_day > $10.00" in budget
+        assert "rolls back to 0 %" in budget
+        triggers = page.get_by_test_id("plan-triggers").inner_text()
+        assert "error_rate > 1.00 %" in triggers
+        assert "latency_p95_ms > 10,000 ms" in triggers
+        assert "Nothing is measured yet: the plan below says what will be." in (
+            page.locator("main").inner_text()
+        )
+
+
+class TestFinished:
+    """A completed rollout says completed (not hold); a rolled-back one names the harm."""
+
+    def test_completed(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.viewer, "/ui/rollouts/new_checkout")
+        assert page.get_by_test_id("glance-phase").inner_text() == "completed"
+        assert page.get_by_test_id("phase").inner_text() == "completed"
+        now = page.locator("section.now").inner_text()
+        assert "hold" not in now
+        assert "completed after stage everyone" in now
+        assert page.get_by_test_id("next").inner_text() == "Next: nothing: the rollout is complete"
+
+    def test_rolled_back(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.viewer, "/ui/rollouts/unified_pipeline")
+        assert page.get_by_test_id("glance-phase").inner_text() == "rolled back"
+        row = page.get_by_test_id("checks").locator("[data-check='error rate above 10 %']")
+        assert "harmful: rolled back" in row.inner_text()
+        assert "33" in row.inner_text()
