@@ -111,3 +111,29 @@ class TestFinished:
         row = page.get_by_test_id("checks").locator("[data-check='error rate above 10 %']")
         assert "harmful: rolled back" in row.inner_text()
         assert "33" in row.inner_text()
+
+
+class TestHistoryStory:
+    """Runs of holds read as one line with a count and a span; the rollback stands out and
+    links to its audit entry."""
+
+    def test_story(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.viewer, "/ui/rollouts/unified_pipeline")
+        history = page.get_by_test_id("history")
+        lines = history.locator("li.hist")
+        kinds = [lines.nth(i).get_attribute("data-kind") for i in range(lines.count())]
+        assert kinds == ["rollback", "hold", "advance", "apply"]
+        held = history.locator("li[data-kind=hold]")
+        count = int(held.get_attribute("data-count") or "0")
+        assert count >= 20
+        assert f"held × {count}" in held.inner_text()
+        assert "→" in held.inner_text()
+        rollback = history.locator("li[data-kind=rollback]")
+        assert "notable" in (rollback.get_attribute("class") or "")
+        link = rollback.get_by_test_id("audit-link")
+        with page.expect_navigation():
+            link.click()
+        anchor = page.url.split("#", 1)[1]
+        entry = page.locator(f"li#{anchor}")
+        assert entry.get_attribute("data-action") == "rollout.rollback"

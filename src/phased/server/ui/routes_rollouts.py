@@ -24,9 +24,11 @@ from phased.server.api.routes import rollouts as rollouts_api
 from phased.server.auth import Permission
 from phased.server.tracing import TracedRoute
 from phased.server.ui.charts import Series, gate_series, render_exposure, render_svg
+from phased.server.ui.history_view import Line, story_lines
 from phased.server.ui.plan_view import plan_view
 from phased.server.ui.render import act, form_of, page
 from phased.server.ui.session import Session, SessionDep, state_of
+from phased.service import audit as audit_service
 from phased.service import members, plan_rollouts, rollout_summary
 from phased.service.rollout_records import HistoryEntry, Rollout
 from phased.service.tokens import Role
@@ -37,7 +39,9 @@ router = APIRouter(prefix="/ui/rollouts", route_class=TracedRoute)
 HISTORY_READ = 400
 """Recorded decisions read for the charts."""
 HISTORY_LISTED = 40
-"""Recorded decisions listed on the page (the API serves all of them)."""
+"""Lines of the story listed on the page (the API serves every decision)."""
+AUDIT_READ = 1000
+"""Audit entries of the rollout and its flag read to link the story's lines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,7 @@ class RolloutPage:
     """The roles the viewer holds as a member (approvals need them)."""
     summary: RolloutSummary
     exposure_svg: str
+    story: list[Line]
 
 
 def _load(store: Store, flag: str, viewer: str) -> RolloutPage:
@@ -151,7 +156,9 @@ def _load(store: Store, flag: str, viewer: str) -> RolloutPage:
         member = members.load_member(conn, viewer)
     held = member.roles if member is not None else ()
     exposure = str(render_exposure(seen.summary.steps, store.clock()))
-    return RolloutPage(rollout, decision, history, charts, held, seen.summary, exposure)
+    recorded = audit_service.recent(store, limit=AUDIT_READ, entity=rollout.flag)
+    story = story_lines(rollout, history, recorded)
+    return RolloutPage(rollout, decision, history, charts, held, seen.summary, exposure, story)
 
 
 @router.get("", include_in_schema=False)
@@ -188,7 +195,7 @@ async def rollout_detail(request: Request, session: SessionDep, flag: str) -> Re
         summary=data.summary,
         exposure_svg=data.exposure_svg,
         plan=plan_view(rollout.plan),
-        history=list(reversed(data.history)),
+        history=data.story,
         history_shown=HISTORY_LISTED,
         charts=data.charts,
         can_advance=rollout.active
