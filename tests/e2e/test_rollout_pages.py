@@ -137,3 +137,44 @@ class TestHistoryStory:
         anchor = page.url.split("#", 1)[1]
         entry = page.locator(f"li#{anchor}")
         assert entry.get_attribute("data-action") == "rollout.rollback"
+
+
+class TestThePersonWhoMustAct:
+    """The PM finds the UX rollout in their inbox, approves with a note, and the sign-off
+    sheet shows it; a developer's inbox does not list the PM's approval."""
+
+    def test_inbox_approve_with_note_signoff(
+        self, open_page: PageFactory, dashboard: Dashboard
+    ) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.pm, "/ui/inbox")
+        item = page.get_by_test_id("inbox").locator("[data-rollout=ux_updates]")
+        assert "approval by pm" in item.inner_text()
+        assert "stage infrastructure" in item.inner_text()
+        assert page.get_by_test_id("inbox").locator("[data-rollout=new_checkout]").count() == 0
+        page.get_by_test_id("act-ux_updates").click()
+        page.wait_for_url("**/ui/rollouts/ux_updates#timeline")
+        page.get_by_test_id("note-infrastructure").fill("deploy window agreed with on-call")
+        page.get_by_test_id("approve-infrastructure").click()
+        dialog = page.locator("#confirm-dialog")
+        dialog.wait_for(state="visible")
+        assert "Note: deploy window agreed with on-call" in dialog.inner_text()
+        with page.expect_navigation():
+            dialog.get_by_test_id("confirm-yes").click()
+        assert "Approved stage infrastructure" in page.get_by_test_id("flash").inner_text()
+        page.get_by_test_id("signoff-link").click()
+        page.wait_for_url("**/ui/rollouts/ux_updates/signoff")
+        row = page.get_by_test_id("signoff").locator("tr[data-stage=infrastructure]")
+        text = row.inner_text()
+        assert "pat (pm)" in text
+        assert "deploy window agreed with on-call" in text
+        blank = page.get_by_test_id("signoff").locator("tr[data-stage=admin-canary]")
+        assert "____" in blank.inner_text()
+        assert "DynamoDB tables created" in page.get_by_test_id("signoff-checklist").inner_text()
+        page.emulate_media(media="print")
+        assert not page.locator("header.top").is_visible()
+        assert page.get_by_test_id("signoff").is_visible()
+        page.goto("/ui/inbox")
+        waits = page.get_by_test_id("inbox").locator("[data-rollout=ux_updates]").inner_text()
+        assert "approval by pm" not in waits  # given; the checklist still waits
+        assert "checklist" in waits

@@ -17,7 +17,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from phased.errors import NotFoundError, PhasedError, ValidationError
-from phased.server.ui import routes_audit, routes_auth, routes_flags, routes_rollouts
+from phased.server.ui import (
+    routes_audit,
+    routes_auth,
+    routes_flags,
+    routes_inbox,
+    routes_rollouts,
+)
 from phased.server.ui.render import error_page
 from phased.server.ui.session import LoginRequiredError, Session, current_session, login_redirect
 
@@ -66,6 +72,7 @@ def install(app: FastAPI) -> None:
     for router in (
         routes_auth.router,
         routes_flags.router,
+        routes_inbox.router,  # before rollouts: /ui/rollouts/{flag}/signoff
         routes_rollouts.router,
         routes_audit.router,
     ):

@@ -219,10 +219,11 @@ async def approve(request: Request, session: SessionDep, flag: str) -> Response:
     """Approve a stage ahead."""
     form = await form_of(request)
     stage = form.get("stage", "")
+    note = form.get("note", "").strip()
     store = state_of(request).store
 
     def run() -> str:
-        body = rollouts_api.ApproveRequest(stage=stage)
+        body = rollouts_api.ApproveRequest(stage=stage, note=note)
         done = rollouts_api.approve(flag, body, store, session.principal)
         if not done.changed:
             return f"You had already approved stage {stage}."
@@ -234,7 +235,8 @@ async def approve(request: Request, session: SessionDep, flag: str) -> Response:
         session,
         form,
         permission=Permission.APPROVE,
-        confirm=f"Approve stage {stage} of {flag} as {session.name}?",
+        confirm=f"Approve stage {stage} of {flag} as {session.name}?"
+        + (f" Note: {note}" if note else ""),
         back=_back(flag),
         run=run,
     )

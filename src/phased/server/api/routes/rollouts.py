@@ -136,6 +136,9 @@ class ApproveRequest(BaseModel):
 
     stage: str
     environment: str | None = None
+    note: str = Field(
+        default="", max_length=1000, description="Kept with the approval (the sign-off table)."
+    )
 
 
 class CheckRequest(BaseModel):
@@ -254,7 +257,12 @@ def approve(flag: str, body: ApproveRequest, store: StoreDep, who: Approver) -> 
                 field="token",
             )
     recorded = approvals.approve(
-        store, actor=who.name, flag=flag, stage=body.stage, environment=body.environment
+        store,
+        actor=who.name,
+        flag=flag,
+        stage=body.stage,
+        environment=body.environment,
+        note=body.note,
     )
     return RecordedPublic(
         rollout=RolloutPublic.of(recorded.rollout),
