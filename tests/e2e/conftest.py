@@ -107,6 +107,30 @@ rollback:
 """
 
 
+HELD_PLAN = """\
+flag: checkout_redesign
+title: Checkout redesign — held for a PM
+environment: prod
+stages:
+  - name: canary-10
+    audience: 10
+    min_duration: 4h
+    min_samples: 100
+    gates:
+      - {metric: error_rate, below: 0.02}
+      - {metric: latency_p95_ms, below: 800}
+  - name: half
+    audience: 50
+    min_duration: 1d
+    approval: {roles: [pm], note: PM sign-off before half of the users}
+    gates:
+      - {metric: error_rate, below: 0.02}
+rollback:
+  - {metric: error_rate, compare: control}
+  - {metric: latency_p95_ms, compare: control, max_increase_pct: 20}
+"""
+
+
 def _simple_traffic(
     store: Store, clock: VirtualClock, rng: random.Random, flag: str, error_rate: float
 ) -> None:
@@ -193,6 +217,12 @@ def seed_store(url: str) -> Seeded:
         )
         approvals.approve(store, actor="pat", flag="new_checkout", stage="canary-50")
         plan_rollouts.apply_plan(store, actor="alice", text=BAD_PLAN, path="plans/unified.yaml")
+        flag_service.create_flag(
+            store, actor="alice", key="checkout_redesign", description="Checkout redesign"
+        )
+        flag_service.set_enabled(
+            store, actor="alice", key="checkout_redesign", environment="prod", enabled=True
+        )
         awf = plan_rollouts.get_rollout(store, "awf_bundle")
         for item in awf.plan.stages[0].checklist:  # the first stage starts; later ones wait
             approvals.check(store, actor="pat", flag="awf_bundle", item=item)
@@ -202,6 +232,12 @@ def seed_store(url: str) -> Seeded:
             _traffic(store, clock, rng, step)
             if step < 8:
                 _simple_traffic(store, clock, rng, "new_checkout", 0.005)
+            if step == 44:
+                plan_rollouts.apply_plan(
+                    store, actor="alice", text=HELD_PLAN, path="plans/checkout-redesign.yaml"
+                )
+            if step >= 44:
+                _simple_traffic(store, clock, rng, "checkout_redesign", 0.008)
             if 30 <= step < 34:
                 _simple_traffic(store, clock, rng, "unified_pipeline", 0.3)
             engine.run_once()

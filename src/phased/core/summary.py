@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from phased.core.analysis.comparison import fmt_value
 from phased.core.decide import Decision, DecisionKind
 from phased.core.durations import format_duration
 from phased.core.gates import GateResult, Observations, StageOutcomes, Verdict
@@ -327,10 +326,7 @@ def check_line(plan: Plan, index: int, result: GateResult, phase: RolloutPhase) 
         verb = "rolls back" if result.kind == "trigger" else "fails"
         if action is not None and action is not Action.ROLLBACK:
             verb = ACTION_WORDS[action].split(" ")[0]
-        evidence = (
-            f"evidence of harm at {_ratio(result)} of the level that {verb} "
-            f"(e-value {fmt_value(result.e_value)} of {fmt_value(result.threshold)})"
-        )
+        evidence = f"evidence of harm: {_ratio(result)} of the level that {verb}"
     return CheckLine(
         kind=result.kind,
         label=result.label,
@@ -416,7 +412,8 @@ def _earliest(
         parts.append(f"not before {when:%Y-%m-%d %H:%M} UTC")
     if people:
         roles = sorted({r for w in people for r in w.who})
-        parts.append(f"once {' / '.join(roles)} act")
+        verb = "acts" if len(roles) == 1 else "act"
+        parts.append(f"once {' or '.join(roles)} {verb}")
     if any(w.kind in ("samples", "gate") for w in waits):
         parts.append("once enough traffic has been measured")
     if not parts:

@@ -124,7 +124,7 @@ def _range(series: Series) -> tuple[float, float, bool]:
     return lo, hi, off_scale
 
 
-def render_svg(series: Series, *, width: int = 480, height: int = 180) -> Markup:
+def render_svg(series: Series, *, width: int = 400, height: int = 170) -> Markup:
     """One gate's chart: value (line and verdict-coloured dots), threshold (dashed), control."""
     f = _Frame(width, height)
     pts = series.points
@@ -196,8 +196,8 @@ def render_svg(series: Series, *, width: int = 480, height: int = 180) -> Markup
 
 LABEL_GAP = 8.0
 """Pixels kept free between two stage labels."""
-CHAR_WIDTH = 6.2
-"""Approximate width of one character of a stage label (11 px sans-serif)."""
+CHAR_WIDTH = 6.8
+"""Approximate width of one character of a stage label (12 px sans-serif, a little spare)."""
 
 
 def stage_marks(
@@ -232,7 +232,7 @@ def stage_marks(
 
 
 def render_exposure(
-    steps: Sequence[StepPoint], now: datetime, *, width: int = 640, height: int = 150
+    steps: Sequence[StepPoint], now: datetime, *, width: int = 400, height: int = 130
 ) -> Markup:
     """The share of users over time as a step chart, with stage boundaries (empty: no runs)."""
     if not steps:
