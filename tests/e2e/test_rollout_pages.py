@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from phased.service import audit as audit_service
+from phased.service import flags as flag_service
+
 from . import test_dashboard
 from .conftest import Dashboard
 from .test_dashboard import PageFactory, log_in
@@ -178,3 +181,46 @@ class TestThePersonWhoMustAct:
         waits = page.get_by_test_id("inbox").locator("[data-rollout=ux_updates]").inner_text()
         assert "approval by pm" not in waits  # given; the checklist still waits
         assert "checklist" in waits
+
+
+class TestFlagEmergencies:
+    """Clearing every override and the kill switch each list who is affected first."""
+
+    def test_clear_all_overrides(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page()
+        log_in(page, dashboard.people.admin, "/ui/flags/awf_bundle")
+        page.get_by_test_id("clear-all-prod").click()
+        page.wait_for_url("**/ui/flags/awf_bundle/prod/emergency/clear-overrides")
+        affected = page.get_by_test_id("affected").inner_text()
+        assert "user user-123" in affected
+        assert "awf-override.ts --user user-123 --enable" in affected
+        assert "session session-456" in affected
+        assert "pinned to off" in affected
+        assert "canary-25" in page.get_by_test_id("drift-warning").inner_text()
+        with page.expect_navigation():
+            page.get_by_test_id("emergency-confirm").click()
+        assert "Cleared every override of awf_bundle in prod" in (
+            page.get_by_test_id("flash").inner_text()
+        )
+        flag = flag_service.get_flag(dashboard.store, "awf_bundle").flag
+        assert flag.state("prod").overrides == ()
+        entry = audit_service.recent(dashboard.store, limit=1, entity="flag:awf_bundle")[0]
+        assert (entry.actor, entry.action) == ("alice", "override.clear_all")
+
+    def test_kill_switch_lists_everyone(self, open_page: PageFactory, dashboard: Dashboard) -> None:
+        page = open_page(phone=True)
+        log_in(page, dashboard.people.admin, "/ui/flags/one_page_checkout")
+        page.get_by_test_id("kill-prod").click()
+        page.wait_for_url("**/emergency/kill")
+        affected = page.get_by_test_id("affected").inner_text()
+        assert "10 % of users (sticky on user)" in affected
+        assert "everyone else in prod" in affected
+        assert "the safe default: off" in affected
+        assert page.get_by_test_id("drift-warning").count() == 0
+        with page.expect_navigation():
+            page.get_by_test_id("emergency-confirm").click()
+        assert "off (kill switch engaged)" in page.get_by_test_id("flash").inner_text()
+        flag = flag_service.get_flag(dashboard.store, "one_page_checkout").flag
+        assert not flag.state("prod").enabled
+        page.goto("/ui/flags/one_page_checkout/prod/emergency/kill")
+        assert "already engaged" in page.get_by_test_id("affected-none").inner_text()

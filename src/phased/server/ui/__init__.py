@@ -20,6 +20,7 @@ from phased.errors import NotFoundError, PhasedError, ValidationError
 from phased.server.ui import (
     routes_audit,
     routes_auth,
+    routes_emergency,
     routes_flags,
     routes_inbox,
     routes_rollouts,
@@ -71,6 +72,7 @@ def install(app: FastAPI) -> None:
     """Mount the dashboard (pages under ``/ui``, ``/`` redirecting there) on ``app``."""
     for router in (
         routes_auth.router,
+        routes_emergency.router,  # before flags: /ui/flags/{key}/{env}/emergency/...
         routes_flags.router,
         routes_inbox.router,  # before rollouts: /ui/rollouts/{flag}/signoff
         routes_rollouts.router,
