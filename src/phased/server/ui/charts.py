@@ -180,7 +180,7 @@ def render_svg(series: Series, *, width: int = 400, height: int = 170) -> Markup
     )
     parts.append(_polyline([(x(p.at), y(p.value)) for p in pts], "value"))
     for p in pts:
-        tip = f"{p.at:%Y-%m-%d %H:%M} · {p.reason}"
+        tip = f"{p.at:%Y-%m-%d %H:%M} · {p.verdict} · {p.reason}"
         parts.append(
             f'<circle class="pt {escape(p.verdict)}" cx="{x(p.at):.1f}" cy="{y(p.value):.1f}" '
             f'r="2.5"><title>{escape(tip)}</title></circle>'
