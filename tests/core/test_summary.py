@@ -102,6 +102,10 @@ class TestRunning:
         summary = summarize(plan, state, decide(plan, state, metrics, T0), metrics, T0)
         soak = next(w for w in summary.waits if w.kind == "soak")
         assert soak.detail == "soak: 1h30m left"
+        # A PM can approve the next stage while this one soaks: named, but after the soak.
+        assert summary.status.startswith("measuring: soak: 1h30m left")
+        assert "then stage everyone needs approval by pm" in summary.status
+        assert "pm" in summary.who_must_act
         assert soak.until == T0 + timedelta(minutes=90)
         assert summary.earliest_next == T0 + timedelta(minutes=90)
         assert "not before 2026-03-01 01:30 UTC" in summary.next_words

@@ -141,7 +141,12 @@ def status(
     db: Db = None,
     json_out: Json = False,
 ) -> None:
-    """Where each rollout is; with KEY, every check's value, threshold and verdict now."""
+    """Where each rollout is; with KEY, every check now and the rollout at a glance.
+
+    At a glance (as on the dashboard and in the API): what it waits for and who must
+    act, the earliest next stage, exposure per arm, and every gate and trigger in
+    plain numbers with how much worse the candidate would have to get to trip it.
+    """
     plan_rollouts = service("plan_rollouts")
 
     with open_store(db) as store:

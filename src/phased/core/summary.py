@@ -28,6 +28,7 @@ from phased.core.gates import GateResult, Observations, StageOutcomes, Verdict
 from phased.core.plans.audience import describe_audience
 from phased.core.plans.model import OPERATORS, Action, Check, Plan, Trigger
 from phased.core.rollout_state import RolloutPhase, RolloutState
+from phased.core.stage_entry import entry_waiting
 from phased.core.units import fmt_change, fmt_metric
 
 RUNNERS = ("developer", "pm", "admin")
@@ -212,7 +213,12 @@ def _waits(plan: Plan, state: RolloutState, decision: Decision, now: datetime) -
             )
         else:
             out.append(Wait("gate", stage.name, f"gate {result.label}: {_gate_words(result)}"))
-    for waiting in decision.waiting_for:
+    ahead = list(decision.waiting_for)
+    index = min(state.stage, len(plan.stages) - 1)
+    if phase is RolloutPhase.RUNNING and not ahead and index + 1 < len(plan.stages):
+        # What the next stage will need: a PM can approve while this one still soaks.
+        ahead = entry_waiting(plan, index + 1, state)
+    for waiting in ahead:
         if waiting.kind == "approval":
             out.append(Wait("approval", waiting.stage, waiting.detail, who=waiting.roles))
         else:
@@ -430,14 +436,20 @@ def _status(
         return f"completed after stage {name}"
     if phase is RolloutPhase.ROLLED_BACK:
         return state.reason or f"rolled back at stage {name}"
-    people = [w for w in waits if w.kind in ("approval", "checklist", "paused", "incident")]
+    held = [w for w in waits if w.kind in ("paused", "incident")]
+    measuring = [w for w in waits if w.kind in ("soak", "samples", "gate")]
+    people = [w for w in waits if w.kind in ("approval", "checklist")]
+    if measuring and not held:
+        text = "measuring: " + "; ".join(w.detail for w in measuring[:2])
+        if people:
+            text += f"; then stage {people[0].stage} needs {people[0].detail}"
+        return text
+    people = held + people
     if people:
         first = people[0]
         more = f" (+{len(people) - 1} more)" if len(people) > 1 else ""
         stage = f" for stage {first.stage}" if first.kind in ("approval", "checklist") else ""
         return f"waits{stage}: {first.detail}{more}"
-    if waits:
-        return "measuring: " + "; ".join(w.detail for w in waits[:2])
     if decision.kind is not DecisionKind.HOLD:
         return f"ready: would {decision.kind.value} now"
     return decision.reason
