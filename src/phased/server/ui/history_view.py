@@ -108,8 +108,11 @@ def _items(
         for h in history
     ]
     since = rollout.created_at
+    # A flag write in the same transaction as a rollout entry is the rollout's own
+    # (an advance, a rollback); any other write to the flag is a manual change.
+    own = {e.ts for e in audit if e.entity == rollout.entity}
     for e in audit:
-        if e.entity != f"flag:{rollout.flag}" or e.action.startswith("rollout."):
+        if e.entity != f"flag:{rollout.flag}" or e.ts in own:
             continue
         if since is not None and e.ts <= since:
             continue
