@@ -163,6 +163,10 @@ class TestFinished:
         after = rolled_back(state, decision.reason, T0)
         summary = summarize(plan, after, decision, metrics, T0)
         assert summary.phase == "rolled back"
+        # The list's line names the trigger in plain numbers, not the e-value.
+        assert summary.status == (
+            "rolled back at stage admins: error_rate > 0.05 (50.00 %; trips at > 5.00 %)"
+        )
         fired = [c for c in summary.checks if c.verdict == "fail" and c.kind == "trigger"]
         assert fired
         assert all(c.words == "harmful: rolled back" for c in fired)

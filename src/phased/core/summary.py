@@ -428,13 +428,24 @@ def _earliest(
 
 
 def _status(
-    plan: Plan, state: RolloutState, waits: list[Wait], decision: Decision, index: int
+    plan: Plan,
+    state: RolloutState,
+    waits: list[Wait],
+    decision: Decision,
+    index: int,
+    *,
+    checks: list[CheckLine],
 ) -> str:
     phase = state.phase
     name = plan.stages[index].name
     if phase is RolloutPhase.COMPLETED:
         return f"completed after stage {name}"
     if phase is RolloutPhase.ROLLED_BACK:
+        fired = [c for c in checks if c.kind == "trigger" and c.verdict == "fail"]
+        if fired and state.reason.startswith(("rolled back at", "disabled at")):
+            c = fired[0]
+            value = c.candidate + (f" vs control {c.control}" if c.control else "")
+            return f"rolled back at stage {name}: {c.label} ({value}; {c.target})"
         return state.reason or f"rolled back at stage {name}"
     held = [w for w in waits if w.kind in ("paused", "incident")]
     measuring = [w for w in waits if w.kind in ("soak", "samples", "gate")]
@@ -478,7 +489,7 @@ def summarize(
     return RolloutSummary(
         flag=plan.flag,
         phase=PHASE_WORDS[state.phase],
-        status=_status(plan, state, waits, decision, index),
+        status=_status(plan, state, waits, decision, index, checks=checks),
         stage=stage.name,
         stage_number=index + 1,
         stage_count=len(plan.stages),
