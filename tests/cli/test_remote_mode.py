@@ -45,6 +45,7 @@ HASH = re.compile(r"\b[0-9a-f]{16,64}\b")
 SOAK_REASON = re.compile(r"soak (\d+[dhms] ?)+of")
 SOAK_LINE = re.compile(r"^(.*soak.*?)\b\d+(\.\d+)?s\b", re.M)
 SOAK_LEFT = re.compile(r"soak: \S+ left")  # the at-a-glance lines: time left moves too
+RAN = re.compile(r"\| (\d+[dhms])+ \|")  # the report's "Ran" column: each side's own clock
 
 
 def _unsoaked(value: Any) -> Any:
@@ -67,6 +68,7 @@ def mask(text: str) -> str:
         text = SOAK_LINE.sub(r"\1<elapsed>", text)
     text = SOAK_REASON.sub("soak <elapsed> of", text)
     text = SOAK_LEFT.sub("soak: <left> left", text)
+    text = RAN.sub("| <ran> |", text)
     return HASH.sub("<hash>", SHORT_TS.sub("<ts>", TS.sub("<ts>", text)))
 
 
