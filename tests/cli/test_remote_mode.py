@@ -46,6 +46,7 @@ RAN = re.compile(r"(\| <ts> \| )(\d+[dhms])+ \|")
 """The report's "Ran" column: how long the running stage has run, which moves between runs."""
 SOAK_REASON = re.compile(r"soak (\d+[dhms] ?)+of")
 SOAK_LINE = re.compile(r"^(.*soak.*?)\b\d+(\.\d+)?s\b", re.M)
+SOAK_LEFT = re.compile(r"soak: \S+ left")  # the at-a-glance lines: time left moves too
 
 
 def _unsoaked(value: Any) -> Any:
@@ -67,6 +68,7 @@ def mask(text: str) -> str:
     except ValueError:
         text = SOAK_LINE.sub(r"\1<elapsed>", text)
     text = SOAK_REASON.sub("soak <elapsed> of", text)
+    text = SOAK_LEFT.sub("soak: <left> left", text)
     text = HASH.sub("<hash>", SHORT_TS.sub("<ts>", TS.sub("<ts>", text)))
     return RAN.sub(r"\1<ran> |", text)
 

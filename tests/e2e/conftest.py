@@ -90,6 +90,71 @@ def _traffic(store: Store, clock: VirtualClock, rng: random.Random, step: int) -
     outcomes.ingest(store, f"seed-{uuid.uuid4().hex}", windows)
 
 
+BAD_PLAN = """\
+flag: unified_pipeline
+title: Unified pipeline — prod canary
+environment: prod
+stages:
+  - name: canary-5
+    audience: 5
+    min_duration: 1h
+    gates:
+      - {metric: error_rate, below: 0.02}
+  - name: everyone
+    audience: 100
+rollback:
+  - {metric: error_rate, above: 0.1, min_samples: 50, name: "error rate above 10 %"}
+"""
+
+
+HELD_PLAN = """\
+flag: checkout_redesign
+title: Checkout redesign — held for a PM
+environment: prod
+stages:
+  - name: canary-10
+    audience: 10
+    min_duration: 4h
+    min_samples: 100
+    gates:
+      - {metric: error_rate, below: 0.02}
+      - {metric: latency_p95_ms, below: 800}
+  - name: half
+    audience: 50
+    min_duration: 1d
+    approval: {roles: [pm], note: PM sign-off before half of the users}
+    gates:
+      - {metric: error_rate, below: 0.02}
+rollback:
+  - {metric: error_rate, compare: control}
+  - {metric: latency_p95_ms, compare: control, max_increase_pct: 20}
+"""
+
+
+def _simple_traffic(
+    store: Store, clock: VirtualClock, rng: random.Random, flag: str, error_rate: float
+) -> None:
+    """A little traffic for ``flag``'s stage in force: 200 candidate and 400 control requests."""
+    rollout = plan_rollouts.get_rollout(store, flag)
+    if rollout.state.stage_started_at is None or not rollout.active:
+        return
+    slot = slot_of(clock.now().timestamp())
+    windows = []
+    for arm, requests, errors in (
+        (Arm.CANDIDATE, 200, error_rate),
+        (Arm.CONTROL, 400, 0.01),
+    ):
+        agg = Aggregate()
+        for i in range(requests):
+            agg.record(
+                latency_ms=rng.lognormvariate(5.0, 0.3),
+                error=rng.random() < errors,
+                user=f"{flag}-{slot}-{arm.value}-{i}",
+            )
+        windows.append((OutcomeKey(flag, "prod", arm, rollout.stage.name, slot), agg))
+    outcomes.ingest(store, f"seed-{uuid.uuid4().hex}", windows)
+
+
 def _deliver(store: Store, *, fail: bool) -> None:
     """One pass of the real alert worker: to the log channel, or to a dead webhook."""
     channel = (
@@ -137,6 +202,27 @@ def seed_store(url: str) -> Seeded:
             plan_rollouts.apply_plan(
                 store, actor="alice", text=path.read_text(encoding="utf-8"), path=f"plans/{name}"
             )
+        # A rollout that completes (the PM signs off canary-50 up front) and one
+        # whose candidate errors far too often (rolled back by its trigger).
+        quick = EXAMPLES / "plans" / "quickstart.yaml"
+        for key in ("new_checkout", "unified_pipeline"):
+            flag_service.set_enabled(
+                store, actor="alice", key=key, environment="prod", enabled=True
+            )
+        plan_rollouts.apply_plan(
+            store,
+            actor="alice",
+            text=quick.read_text(encoding="utf-8"),
+            path="plans/quickstart.yaml",
+        )
+        approvals.approve(store, actor="pat", flag="new_checkout", stage="canary-50")
+        plan_rollouts.apply_plan(store, actor="alice", text=BAD_PLAN, path="plans/unified.yaml")
+        flag_service.create_flag(
+            store, actor="alice", key="checkout_redesign", description="Checkout redesign"
+        )
+        flag_service.set_enabled(
+            store, actor="alice", key="checkout_redesign", environment="prod", enabled=True
+        )
         awf = plan_rollouts.get_rollout(store, "awf_bundle")
         for item in awf.plan.stages[0].checklist:  # the first stage starts; later ones wait
             approvals.check(store, actor="pat", flag="awf_bundle", item=item)
@@ -144,6 +230,16 @@ def seed_store(url: str) -> Seeded:
         for step in range(54):  # four and a half days, one pass every two hours
             clock.advance(timedelta(hours=2))
             _traffic(store, clock, rng, step)
+            if step < 8:
+                _simple_traffic(store, clock, rng, "new_checkout", 0.005)
+            if step == 44:
+                plan_rollouts.apply_plan(
+                    store, actor="alice", text=HELD_PLAN, path="plans/checkout-redesign.yaml"
+                )
+            if step >= 44:
+                _simple_traffic(store, clock, rng, "checkout_redesign", 0.008)
+            if 30 <= step < 34:
+                _simple_traffic(store, clock, rng, "unified_pipeline", 0.3)
             engine.run_once()
             if step == 20:
                 _deliver(store, fail=False)

@@ -264,8 +264,13 @@ PAGES = [
     ("flags", "/ui/flags"),
     ("flag", "/ui/flags/awf_bundle"),
     ("rollouts", "/ui/rollouts"),
-    ("rollout", "/ui/rollouts/awf_bundle"),
-    ("approval", "/ui/rollouts/ux_updates"),
+    ("rollout-running", "/ui/rollouts/awf_bundle"),
+    ("rollout-pending", "/ui/rollouts/ux_updates"),
+    ("rollout-held-for-approval", "/ui/rollouts/checkout_redesign"),
+    ("rollout-rolled-back", "/ui/rollouts/unified_pipeline"),
+    ("rollout-completed", "/ui/rollouts/new_checkout"),
+    ("inbox", "/ui/inbox"),
+    ("signoff", "/ui/rollouts/ux_updates/signoff"),
     ("audit", "/ui/audit"),
     ("alerts", "/ui/alerts"),
 ]
@@ -304,7 +309,7 @@ class TestEveryPage:
             )
             assert overflow <= 0, f"{path} is {overflow}px wider than the {kind} screen"
             _shoot(page, shots / f"{name}-{kind}.png", kind)
-            if name == "rollout" and kind == "desktop":
+            if name == "rollout-running" and kind == "desktop":
                 png = page.locator(".charts").screenshot()
                 (shots / "charts-desktop.png").write_bytes(
                     shrink(page.context.browser, png)

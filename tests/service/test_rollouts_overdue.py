@@ -109,3 +109,5 @@ class TestOtherAlertsStayOnce:
         _run_minutes(store, clock, 240)
         waiting = _alerts(store, "waiting:")
         assert [q.alert.rule for q in waiting] == ["waiting:half"]
+        assert "approval by pm" in waiting[0].alert.message  # names the roles that must act
+        assert waiting[0].alert.links == {"rollout page": "/ui/rollouts/awf_bundle"}

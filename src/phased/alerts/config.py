@@ -74,6 +74,13 @@ class AlertsConfig(BaseModel):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     lease_seconds: float = Field(default=60.0, gt=0)
     batch_size: int = Field(default=50, ge=1)
+    dashboard_url: str | None = Field(
+        default=None,
+        description=(
+            "The dashboard's base URL (https://phased.example.com): links in alerts such as "
+            "/ui/rollouts/KEY become absolute, so a chat message links to the page."
+        ),
+    )
 
     @property
     def group_window(self) -> float:

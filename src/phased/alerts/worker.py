@@ -82,6 +82,15 @@ def check_enabled(config: AlertsConfig, *, enabled: bool) -> None:
         )
 
 
+def absolute_links(alert: Alert, base: str | None) -> Alert:
+    """``alert`` with links relative to the dashboard (``/ui/...``) made absolute on ``base``."""
+    if not base or not any(url.startswith("/") for url in alert.links.values()):
+        return alert
+    root = base.rstrip("/")
+    links = {k: root + v if v.startswith("/") else v for k, v in alert.links.items()}
+    return alert.model_copy(update={"links": links})
+
+
 class AlertWorker:
     """Delivers queued alerts to the configured channels.
 
@@ -275,6 +284,7 @@ class AlertWorker:
             self._settle(row, DeliveryStatus.SUPPRESSED, now, error="duplicate within window")
             report.suppressed.append(row.id)
             return
+        alert = absolute_links(alert, self.config.dashboard_url)
         targets = [c for c in self.routes(alert.severity) if c not in row.channels_done]
         if not targets and not row.channels_done:
             error = f"no channel takes severity {alert.severity.value}"

@@ -104,6 +104,7 @@ class Approvals(Protocol):
         flag: str,
         stage: str,
         environment: str | None = None,
+        note: str = "",
     ) -> Recorded:
         """Approve ``stage`` of the flag's rollout (audited as ``rollout.approve``)."""
         ...
@@ -406,6 +407,10 @@ class RolloutReport(Protocol):
 
     def build_report(self, flag: str) -> str:
         """The Markdown report of the flag's latest rollout."""
+        ...
+
+    def summary_dict(self, flag: str) -> dict[str, Any]:
+        """The flag's latest rollout at a glance (:mod:`phased.service.rollout_summary`)."""
         ...
 
 

@@ -143,9 +143,15 @@ class LocalApprovals:
         flag: str,
         stage: str,
         environment: str | None = None,
+        note: str = "",
     ) -> Recorded:
         return _approvals.approve(
-            self.store, actor=actor, flag=flag, stage=stage, environment=environment
+            self.store,
+            actor=actor,
+            flag=flag,
+            stage=stage,
+            environment=environment,
+            note=note,
         )
 
     def check(
@@ -527,6 +533,11 @@ class LocalRolloutReport:
 
     def build_report(self, flag: str) -> str:
         return _rollout_report.build_report(self.store, flag)
+
+    def summary_dict(self, flag: str) -> dict[str, Any]:
+        from phased.service.rollout_summary import summary_dict
+
+        return summary_dict(self.store, flag)
 
 
 class LocalRollouts:

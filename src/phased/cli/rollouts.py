@@ -161,7 +161,12 @@ def status(
     db: Db = None,
     json_out: Json = False,
 ) -> None:
-    """Where each rollout is; with KEY, every check's value, threshold and verdict now."""
+    """Where each rollout is; with KEY, every check now and the rollout at a glance.
+
+    At a glance (as on the dashboard and in the API): what it waits for and who must
+    act, the earliest next stage, exposure per arm, and every gate and trigger in
+    plain numbers with how much worse the candidate would have to get to trip it.
+    """
     with open_backend(db) as backend:
         if key is None:
             latest: dict[str, Rollout] = {}
@@ -174,6 +179,20 @@ def status(
         print_json({"rollout": rollout.to_dict(), "decision": decision_json(decision)})
         return
     _status_one(rollout, decision)
+    _summary_lines(key, db)
+
+
+def _summary_lines(key: str, db: str | None) -> None:
+    """The at-a-glance summary the API and the dashboard show, in the same words."""
+    from rich.markup import escape
+
+    from phased.core.summary import describe
+
+    with open_backend(db) as backend:
+        summary = backend.rollout_report.summary_dict(key)
+    say("at a glance:")
+    for line in describe(summary):
+        say("  " + escape(line))
 
 
 def _status_list(found: list[Rollout], json_out: bool) -> None:

@@ -42,6 +42,8 @@ class ApprovalRecord(_Record):
     actor: str
     roles: tuple[str, ...]
     at: datetime
+    note: str = ""
+    """What the approver wrote (seed 002's sign-off table keeps it)."""
 
 
 class CheckRecord(_Record):
@@ -125,12 +127,18 @@ def new_rollout(
 
 
 def approve(
-    state: RolloutState, stage: str, actor: str, roles: tuple[str, ...], now: datetime
+    state: RolloutState,
+    stage: str,
+    actor: str,
+    roles: tuple[str, ...],
+    now: datetime,
+    *,
+    note: str = "",
 ) -> RolloutState:
     """Record ``actor``'s approval of ``stage`` (the same person twice counts once)."""
     if any(a.stage == stage and a.actor == actor for a in state.approvals):
         return state
-    record = ApprovalRecord(stage=stage, actor=actor, roles=roles, at=now)
+    record = ApprovalRecord(stage=stage, actor=actor, roles=roles, at=now, note=note)
     return state.model_copy(update={"approvals": (*state.approvals, record)})
 
 

@@ -286,6 +286,8 @@ def _alert(note: AlertNote, rollout: Rollout) -> Alert:
         rollout=f"{rollout.flag}#{rollout.id}",
         rule=note.key,
         environment=rollout.stage_environment,
+        # Relative: the alert worker makes it absolute when alerts.dashboard_url is set.
+        links={"rollout page": f"/ui/rollouts/{rollout.flag}"},
     )
 
 

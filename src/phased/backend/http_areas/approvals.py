@@ -30,10 +30,11 @@ class HttpApprovals:
         flag: str,
         stage: str,
         environment: str | None = None,
+        note: str = "",
     ) -> Recorded:
         """Approve a stage ahead (the plan's roles and four-eyes apply to the token's owner)."""
         del actor
-        body = {"stage": stage, "environment": environment}
+        body = {"stage": stage, "environment": environment, "note": note}
         return _recorded(self.http.request("POST", f"/rollouts/{flag}/approve", json=body))
 
     def check(

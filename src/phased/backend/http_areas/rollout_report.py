@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from phased.backend.http_areas import RemoteStore
 
 
@@ -15,3 +17,8 @@ class HttpRolloutReport:
         """The rollout as a document, written by the server."""
         text: str = self.http.request("GET", f"/rollouts/{flag}/report", raw=True)
         return text
+
+    def summary_dict(self, flag: str) -> dict[str, Any]:
+        """The summary the server computed (``GET /api/v1/rollouts/{flag}``)."""
+        data: dict[str, Any] = self.http.request("GET", f"/rollouts/{flag}")["summary"]
+        return data

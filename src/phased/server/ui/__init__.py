@@ -21,7 +21,9 @@ from phased.server.ui import (
     routes_alerts,
     routes_audit,
     routes_auth,
+    routes_emergency,
     routes_flags,
+    routes_inbox,
     routes_rollouts,
 )
 from phased.server.ui.render import error_page
@@ -71,7 +73,9 @@ def install(app: FastAPI) -> None:
     """Mount the dashboard (pages under ``/ui``, ``/`` redirecting there) on ``app``."""
     for router in (
         routes_auth.router,
+        routes_emergency.router,  # before flags: /ui/flags/{key}/{env}/emergency/...
         routes_flags.router,
+        routes_inbox.router,  # before rollouts: /ui/rollouts/{flag}/signoff
         routes_rollouts.router,
         routes_audit.router,
         routes_alerts.router,

@@ -16,6 +16,8 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 from phased.core.analysis.comparison import fmt_value
+from phased.core.summary import StepPoint
+from phased.core.units import fmt_axis, fmt_metric
 from phased.service.rollout_records import HistoryEntry
 
 MAX_POINTS = 240
@@ -117,7 +119,7 @@ def _range(series: Series) -> tuple[float, float, bool]:
     return lo, hi, off_scale
 
 
-def render_svg(series: Series, *, width: int = 480, height: int = 180) -> Markup:
+def render_svg(series: Series, *, width: int = 400, height: int = 170) -> Markup:
     """One gate's chart: value (line and verdict-coloured dots), threshold (dashed), control."""
     f = _Frame(width, height)
     pts = series.points
@@ -145,37 +147,35 @@ def render_svg(series: Series, *, width: int = 480, height: int = 180) -> Markup
         parts.append(
             f'<line class="grid" x1="{f.left}" x2="{f.width - f.right}" y1="{gy:.1f}" '
             f'y2="{gy:.1f}"/><text class="axis" x="{f.left - 5}" y="{gy + 4:.1f}" '
-            f'text-anchor="end">{escape(fmt_value(value))}</text>'
+            f'text-anchor="end">{escape(fmt_axis(series.metric, value))}</text>'
         )
     previous = None
+    marks: list[tuple[float, str]] = []
     for p in pts:
         if previous is not None and p.stage != previous:
-            sx = x(p.at)
-            parts.append(
-                f'<line class="stage-mark" x1="{sx:.1f}" x2="{sx:.1f}" y1="{f.top}" '
-                f'y2="{f.height - f.bottom}"/><text class="stage-label" x="{sx + 3:.1f}" '
-                f'y="{f.top - 6}">{escape(p.stage)}</text>'
-            )
+            marks.append((x(p.at), p.stage))
         previous = p.stage
+    parts += stage_marks(marks, f.top, f.height - f.bottom, f.left, f.width - f.right)
     limits = [p.threshold for p in pts if p.threshold is not None]
     if off_scale:
+        shown = fmt_metric(series.metric, limits[-1])
         parts.append(
             f'<line class="threshold" x1="{f.left}" x2="{f.width - f.right}" y1="{f.top}" '
             f'y2="{f.top}"/><text class="axis threshold-note" x="{f.width - f.right}" '
-            f'y="{f.top + 12}" text-anchor="end">threshold {escape(fmt_value(limits[-1]))} '
+            f'y="{f.top + 12}" text-anchor="end">threshold {escape(shown)} '
             "(far above, not to scale) ↑</text>"
         )
     else:
-        marks = [(x(p.at), y(p.threshold)) for p in pts if p.threshold is not None]
-        if len(marks) == 1:
-            marks = [(f.left, marks[0][1]), (f.width - f.right, marks[0][1])]
-        parts.append(_polyline(marks, "threshold"))
+        line = [(x(p.at), y(p.threshold)) for p in pts if p.threshold is not None]
+        if len(line) == 1:
+            line = [(f.left, line[0][1]), (f.width - f.right, line[0][1])]
+        parts.append(_polyline(line, "threshold"))
     parts.append(
         _polyline([(x(p.at), y(p.control)) for p in pts if p.control is not None], "control")
     )
     parts.append(_polyline([(x(p.at), y(p.value)) for p in pts], "value"))
     for p in pts:
-        tip = f"{p.at:%Y-%m-%d %H:%M} · {p.reason}"
+        tip = f"{p.at:%Y-%m-%d %H:%M} · {p.verdict} · {p.reason}"
         parts.append(
             f'<circle class="pt {escape(p.verdict)}" cx="{x(p.at):.1f}" cy="{y(p.value):.1f}" '
             f'r="2.5"><title>{escape(tip)}</title></circle>'
@@ -186,4 +186,98 @@ def render_svg(series: Series, *, width: int = 480, height: int = 180) -> Markup
         f"{escape(_fmt_time(pts[-1].at))}</text></svg>"
     )
     # Every interpolated text above went through escape(); the rest is our own markup.
+    return Markup("".join(parts))
+
+
+LABEL_GAP = 8.0
+"""Pixels kept free between two stage labels."""
+CHAR_WIDTH = 6.8
+"""Approximate width of one character of a stage label (12 px sans-serif, a little spare)."""
+
+
+def stage_marks(
+    marks: Sequence[tuple[float, str]], top: float, bottom: float, left: float, right: float
+) -> list[str]:
+    """Vertical stage boundaries with their names, never overlapping and never clipped.
+
+    A label goes right of its line, or left of it when it would cross the right
+    edge; a label that would overlap the one before moves down a row (two
+    rows), and one that fits nowhere is left out (the line keeps a tooltip).
+    """
+    parts: list[str] = []
+    ends = [left - LABEL_GAP, left - LABEL_GAP]  # right end of the last label in each row
+    for sx, name in marks:
+        width = len(name) * CHAR_WIDTH
+        start = sx + 3
+        if start + width > right:
+            start = max(sx - 3 - width, left)
+        parts.append(
+            f'<line class="stage-mark" x1="{sx:.1f}" x2="{sx:.1f}" y1="{top}" y2="{bottom}">'
+            f"<title>stage {escape(name)}</title></line>"
+        )
+        for row, end in enumerate(ends):
+            if start >= end + LABEL_GAP and start + width <= right + 0.5:
+                y = top - 6 if row == 0 else top + 10
+                parts.append(
+                    f'<text class="stage-label" x="{start:.1f}" y="{y}">{escape(name)}</text>'
+                )
+                ends[row] = start + width
+                break
+    return parts
+
+
+def render_exposure(
+    steps: Sequence[StepPoint], now: datetime, *, width: int = 400, height: int = 130
+) -> Markup:
+    """The share of users over time as a step chart, with stage boundaries (empty: no runs)."""
+    if not steps:
+        return Markup("")
+    f = _Frame(width, height, left=44, top=26)
+    t0 = steps[0].at.timestamp()
+    t1 = max(now.timestamp(), steps[-1].at.timestamp())
+    span = (t1 - t0) or 60.0
+    plot_w = f.width - f.left - f.right
+    plot_h = f.height - f.top - f.bottom
+
+    def x(at: float) -> float:
+        return f.left + (at - t0) / span * plot_w
+
+    def y(pct: float) -> float:
+        return f.top + (1 - pct / 100) * plot_h
+
+    last = steps[-1]
+    title = f"Share of users: now {last.percent:g} % ({last.stage}: {last.audience})"
+    parts = [
+        f'<svg class="chart exposure" viewBox="0 0 {f.width} {f.height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for pct in (0, 50, 100):
+        gy = y(pct)
+        parts.append(
+            f'<line class="grid" x1="{f.left}" x2="{f.width - f.right}" y1="{gy:.1f}" '
+            f'y2="{gy:.1f}"/><text class="axis" x="{f.left - 5}" y="{gy + 4:.1f}" '
+            f'text-anchor="end">{pct} %</text>'
+        )
+    coords: list[tuple[float, float]] = []
+    for i, step in enumerate(steps):
+        sx = x(step.at.timestamp())
+        if coords:
+            coords.append((sx, coords[-1][1]))
+        coords.append((sx, y(step.percent)))
+        if i == len(steps) - 1:
+            coords.append((x(t1), y(step.percent)))
+    parts.append(_polyline(coords, "value step"))
+    parts += stage_marks(
+        [(x(s.at.timestamp()), s.stage) for s in steps],
+        f.top,
+        f.height - f.bottom,
+        f.left,
+        f.width - f.right,
+    )
+    parts.append(
+        f'<text class="axis" x="{f.left}" y="{f.height - 5}">{escape(_fmt_time(steps[0].at))}'
+        f'</text><text class="axis" x="{f.width - f.right}" y="{f.height - 5}" '
+        f'text-anchor="end">{escape(_fmt_time(now))}</text></svg>'
+    )
     return Markup("".join(parts))

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from phased import __version__
 from phased.core.durations import format_duration
 from phased.core.gates import GateResult
+from phased.core.units import fmt_metric
 from phased.errors import PhasedError
 from phased.server.auth import Permission
 from phased.server.ui.session import Session, check_same_origin, state_of
@@ -82,6 +83,7 @@ TEMPLATES.env.filters["num"] = _num
 TEMPLATES.env.filters["pct"] = _pct
 TEMPLATES.env.filters["measured"] = _measured
 TEMPLATES.env.filters["limit"] = _limit
+TEMPLATES.env.filters["metric"] = lambda value, metric: fmt_metric(metric, value)
 
 
 def _encode(kind: str, text: str) -> str:

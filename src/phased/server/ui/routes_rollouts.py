@@ -19,12 +19,23 @@ from phased.core.decide import Decision
 from phased.core.durations import format_duration
 from phased.core.plans.audience import describe_audience
 from phased.core.rollout_state import RolloutPhase
+from phased.core.summary import RolloutSummary
 from phased.server.auth import Permission
 from phased.server.tracing import TracedRoute
-from phased.server.ui.charts import Series, gate_series, render_svg
+from phased.server.ui.charts import Series, gate_series, render_exposure, render_svg
+from phased.server.ui.history_view import Line, story_lines
+from phased.server.ui.plan_view import plan_view
 from phased.server.ui.render import act, form_of, page
 from phased.server.ui.session import Session, SessionDep, state_of
-from phased.service import approvals, members, plan_rollouts, policy, rollout_controls
+from phased.service import (
+    approvals,
+    members,
+    plan_rollouts,
+    policy,
+    rollout_controls,
+    rollout_summary,
+)
+from phased.service import audit as audit_service
 from phased.service.rollout_records import HistoryEntry, Rollout
 from phased.service.tokens import Role
 from phased.store.engine import Store
@@ -34,7 +45,9 @@ router = APIRouter(prefix="/ui/rollouts", route_class=TracedRoute)
 HISTORY_READ = 400
 """Recorded decisions read for the charts."""
 HISTORY_LISTED = 40
-"""Recorded decisions listed on the page (the API serves all of them)."""
+"""Lines of the story listed on the page (the API serves every decision)."""
+AUDIT_READ = 1000
+"""Audit entries of the rollout and its flag read to link the story's lines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,26 +148,38 @@ class RolloutPage:
     charts: list[tuple[Series, str]]
     held: tuple[str, ...]
     """The roles the viewer holds as a member (approvals need them)."""
+    summary: RolloutSummary
+    exposure_svg: str
+    story: list[Line]
 
 
 def _load(store: Store, flag: str, viewer: str) -> RolloutPage:
-    rollout, decision = plan_rollouts.preview(store, flag)
+    seen = rollout_summary.glance(store, flag)
+    rollout, decision = seen.rollout, seen.live
     history = plan_rollouts.rollout_history(store, flag, limit=HISTORY_READ)
     charts = [(s, str(render_svg(s))) for s in gate_series(history)]
     with store.read() as conn:
         member = members.load_member(conn, viewer)
     held = member.roles if member is not None else ()
-    return RolloutPage(rollout, decision, history, charts, held)
+    exposure = str(render_exposure(seen.summary.steps, store.clock()))
+    recorded = audit_service.recent(store, limit=AUDIT_READ, entity=rollout.flag)
+    story = story_lines(rollout, history, recorded)
+    return RolloutPage(rollout, decision, history, charts, held, seen.summary, exposure, story)
 
 
 @router.get("", include_in_schema=False)
 async def rollout_list(request: Request, session: SessionDep) -> Response:
     """Every rollout, going ones first."""
     store = state_of(request).store
-    rollouts = await run_in_threadpool(plan_rollouts.list_rollouts, store)
-    rollouts.sort(key=lambda r: (not r.active, r.flag))
+    seen = await run_in_threadpool(rollout_summary.glance_all, store)
     return page(
-        request, "rollouts.html", session, title="Rollouts", nav="rollouts", rollouts=rollouts
+        request,
+        "rollouts.html",
+        session,
+        title="Rollouts",
+        nav="rollouts",
+        rollouts=[g.rollout for g in seen],
+        glances=seen,
     )
 
 
@@ -173,7 +198,10 @@ async def rollout_detail(request: Request, session: SessionDep, flag: str) -> Re
         r=rollout,
         stages=_stages(rollout, session, data.held),
         decision=data.decision,
-        history=list(reversed(data.history)),
+        summary=data.summary,
+        exposure_svg=data.exposure_svg,
+        plan=plan_view(rollout.plan),
+        history=data.story,
         history_shown=HISTORY_LISTED,
         charts=data.charts,
         can_advance=rollout.active
@@ -197,6 +225,7 @@ async def approve(request: Request, session: SessionDep, flag: str) -> Response:
     """Approve a stage ahead."""
     form = await form_of(request)
     stage = form.get("stage", "")
+    note = form.get("note", "").strip()
     store = state_of(request).store
 
     def run() -> str:
@@ -204,7 +233,7 @@ async def approve(request: Request, session: SessionDep, flag: str) -> Response:
         policy.check_stage_approver(
             plan_rollouts.get_rollout(store, flag, going=True), stage, who.role
         )
-        done = approvals.approve(store, actor=who.name, flag=flag, stage=stage)
+        done = approvals.approve(store, actor=who.name, flag=flag, stage=stage, note=note)
         if not done.changed:
             return f"You had already approved stage {stage}."
         rest = "; ".join(done.still_waiting)
@@ -215,7 +244,8 @@ async def approve(request: Request, session: SessionDep, flag: str) -> Response:
         session,
         form,
         permission=Permission.APPROVE,
-        confirm=f"Approve stage {stage} of {flag} as {session.name}?",
+        confirm=f"Approve stage {stage} of {flag} as {session.name}?"
+        + (f" Note: {note}" if note else ""),
         back=_back(flag),
         run=run,
     )

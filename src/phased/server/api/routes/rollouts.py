@@ -20,7 +20,7 @@ from phased.core.decide import Decision
 from phased.server.api.deps import Approver, PlanRunner, Reader, Stopper, StoreDep
 from phased.server.api.schemas import AuditEntryPublic
 from phased.server.tracing import TracedRoute
-from phased.service import approvals, plan_rollouts, policy, rollout_controls
+from phased.service import approvals, plan_rollouts, policy, rollout_controls, rollout_summary
 from phased.service.approvals import Recorded
 from phased.service.plan_rollouts import Applied
 from phased.service.rollout_records import Rollout
@@ -90,6 +90,14 @@ class RolloutStatus(BaseModel):
 
     rollout: RolloutPublic
     decision: DecisionPublic
+    summary: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "The rollout at a glance, in words and plain numbers: phase, stage, what it "
+            "waits for and who must act, earliest next stage, exposure per arm, every gate "
+            "and trigger as candidate vs control (see docs/dashboard.md)."
+        ),
+    )
 
 
 class AppliedPublic(BaseModel):
@@ -164,6 +172,9 @@ class ApproveRequest(BaseModel):
 
     stage: str
     environment: str | None = None
+    note: str = Field(
+        default="", max_length=1000, description="Kept with the approval (the sign-off table)."
+    )
 
 
 class CheckRequest(BaseModel):
@@ -258,9 +269,13 @@ def list_rollouts(
 
 @router.get("/rollouts/{flag}", operation_id="rollout_status")
 def rollout_status(flag: str, store: StoreDep, _who: Reader) -> RolloutStatus:
-    """The flag's rollout and the engine's decision about it now (nothing is written)."""
-    rollout, decision = plan_rollouts.preview(store, flag)
-    return RolloutStatus(rollout=RolloutPublic.of(rollout), decision=decision_public(decision))
+    """The flag's rollout, the engine's decision now and the summary (nothing is written)."""
+    seen = rollout_summary.glance(store, flag)
+    return RolloutStatus(
+        rollout=RolloutPublic.of(seen.rollout),
+        decision=decision_public(seen.live),
+        summary=seen.summary.to_dict(),
+    )
 
 
 @router.get("/rollouts/{flag}/history", operation_id="rollout_history")
@@ -289,7 +304,12 @@ def approve(flag: str, body: ApproveRequest, store: StoreDep, who: Approver) -> 
         plan_rollouts.get_rollout(store, flag, going=True), body.stage, who.role
     )
     recorded = approvals.approve(
-        store, actor=who.name, flag=flag, stage=body.stage, environment=body.environment
+        store,
+        actor=who.name,
+        flag=flag,
+        stage=body.stage,
+        environment=body.environment,
+        note=body.note,
     )
     return RecordedPublic.of(recorded)
 

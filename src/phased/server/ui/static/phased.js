@@ -102,3 +102,11 @@
     });
   });
 })();
+
+// The sign-off sheet's Print button (no inline handlers: the CSP forbids them).
+document.addEventListener("click", function (event) {
+  var target = event.target;
+  if (target instanceof HTMLElement && target.hasAttribute("data-print")) {
+    window.print();
+  }
+});
