@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from phased.core.flagfile import parse_flagset
-from phased.core.flags import FlagSet
+from phased.core.flags import FlagSet, FlagState
 from phased.core.plans import Plan, parse_plan
 from phased.core.plans.render import render_markdown
 from phased.simulate import SimResult, parse_traffic, simulate
@@ -79,7 +79,9 @@ class TestRegressions:
         [
             ("awf-phase7", "canary-5"),
             ("unified-pipeline", "beta"),
-            ("ux-agent-canary", "admin-canary"),
+            # examples/flags.yaml has admins and PMs on in prod already (seed 002's
+            # phase 3); the plan keeps them, so its first stage exposes the regression.
+            ("ux-agent-canary", "infrastructure"),
             ("valine-phase5", "dev-alerts"),
             ("quickstart", "canary-5"),
         ],
@@ -102,7 +104,11 @@ class TestRegressions:
         rollback = run(name, "latency-regression").first("rollback")
         assert rollback is not None
         assert "latency_p95_ms" in rollback.reason
-        assert rollback.stage == {"awf-phase7": "canary-5", "ux-agent-canary": "admin-canary"}[name]
+        # ux_updates already serves admins and PMs in prod (examples/flags.yaml), and
+        # a plan keeps today's audience: its first stage has users.
+        assert (
+            rollback.stage == {"awf-phase7": "canary-5", "ux-agent-canary": "infrastructure"}[name]
+        )
 
     def test_valine_latency_regression_holds_at_staging_and_alerts(self) -> None:
         # Dev runs at 100 %: no control arm to compare with, and 9 s p95 is under the
@@ -113,7 +119,13 @@ class TestRegressions:
         assert "overdue:staging" in alerts
 
     def test_llm_cost_budget_pauses_then_rolls_back(self) -> None:
-        result = run("ux-agent-canary", "cost-overrun")
+        # A fresh deployment (seed 002's phase 1: nobody has the feature in prod), so
+        # the cost grows from the admins' canary on: first the $5/day pause, then $10.
+        fresh = flagset().flags["ux_updates"].with_state("prod", FlagState())
+        flags = flagset().model_copy(update={"flags": {**flagset().flags, "ux_updates": fresh}})
+        path = EXAMPLES / "traffic" / "cost-overrun.yaml"
+        model = parse_traffic(path.read_text("utf-8"), str(path))
+        result = simulate(plan("ux-agent-canary"), model, flagset=flags)
         pause = result.first("pause")
         rollback = result.first("rollback")
         assert pause is not None
