@@ -43,7 +43,12 @@ EnvGuard = Annotated[
         show_default=False,
     ),
 ]
-VERDICT = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "waiting": "[yellow]waiting[/]"}
+VERDICT = {
+    "pass": "[green]pass[/]",
+    "fail": "[red]FAIL[/]",
+    "waiting": "[yellow]waiting[/]",
+    "inconclusive": "[yellow]inconclusive[/]",
+}
 VERDICT["error"] = "[magenta]error[/]"
 
 

@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +45,8 @@ from phased.service.plan_rollouts import ENGINE_ACTOR, HISTORY_HEARTBEAT, apply_
 from phased.service.rollout_records import Rollout
 from phased.settings import Settings, get_settings
 from phased.slo import Breach, SloMonitor, get_slo_monitor
+from phased.sources.config import SourcesConfig, load_sources_config
+from phased.sources.measure import SourceMeasurer
 from phased.store.engine import Store
 
 log = get_logger("phased.engine")
@@ -125,6 +127,8 @@ class Engine:
             read as one row; None reads every window of every stage run each pass.
         batch_retention: remembered outcome batch ids older than this are forgotten
             (hourly); a sender retrying a batch after that would be counted twice.
+        sources: the metric sources (sources.yaml) queried before each decision
+            (docs/sources.md), or a ready :class:`SourceMeasurer`.
     """
 
     def __init__(
@@ -140,6 +144,7 @@ class Engine:
         traces: TraceStore | None = None,
         rollup_lateness: timedelta | None = rollups.DEFAULT_LATENESS,
         batch_retention: timedelta = DEFAULT_BATCH_RETENTION,
+        sources: SourcesConfig | SourceMeasurer | None = None,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or _StoreClock(store)
@@ -151,6 +156,11 @@ class Engine:
         self.traces = traces
         self.rollup_lateness = rollup_lateness
         self.batch_retention = batch_retention
+        self.sources = (
+            sources
+            if isinstance(sources, SourceMeasurer)
+            else SourceMeasurer(sources or SourcesConfig(), store=store)
+        )
         self._memory = _Memory()
 
     def run_once(self) -> PassReport:
@@ -172,8 +182,9 @@ class Engine:
                     conn, r.flag, r.state.runs, now, rollout_id=rollout_id
                 )
                 work.append((r, metrics, (time.perf_counter() - t0) * 1000.0))
-        for rollout, metrics, metrics_ms in work:
+        for rollout, read_metrics, metrics_ms in work:
             try:
+                metrics = self._measure(rollout, read_metrics, now)
                 with trace(
                     f"engine decide {rollout.flag}", user=self.actor, store=self.traces
                 ) as tr:
@@ -198,6 +209,11 @@ class Engine:
             report.outcomes.append(outcome)
         self._deliver(report)
         return report
+
+    def _measure(self, rollout: Rollout, metrics: Observations, now: datetime) -> Observations:
+        # Metric sources are asked here, outside any transaction, so decide stays pure.
+        measured = self.sources.measure(rollout, now)
+        return replace(metrics, measurements=measured) if measured else metrics
 
     def _forget_batches(self, now: datetime, report: PassReport) -> None:
         due = self._memory.next_forget
@@ -368,6 +384,7 @@ def engine_settings(settings: Settings) -> dict[str, Any]:
     return {
         "rollup_lateness": timedelta(seconds=settings.rollup_lateness_seconds),
         "batch_retention": timedelta(days=settings.outcome_batch_retention_days),
+        "sources": load_sources_config(settings.sources_config),
     }
 
 

@@ -32,6 +32,7 @@ from phased.service import rollout_records as records
 from phased.service.base import Mutation, mutation, replace_flag, require_flag
 from phased.service.members import holders
 from phased.service.rollout_records import HistoryEntry, Rollout
+from phased.service.source_queries import with_latest_measurements
 from phased.store.audit import AuditEntry
 from phased.store.engine import Store
 
@@ -181,6 +182,7 @@ def preview(store: Store, flag: str) -> tuple[Rollout, Decision]:
         metrics = outcomes.observations(
             conn, rollout.flag, rollout.state.runs, store.clock(), rollout_id=rollout.id
         )
+        metrics = with_latest_measurements(conn, rollout, metrics)
     return rollout, decide(rollout.plan, rollout.state, metrics, store.clock())
 
 
@@ -189,6 +191,7 @@ def step(m: Mutation, rollout: Rollout, *, source: str) -> Applied:
     metrics = outcomes.observations(
         m.conn, rollout.flag, rollout.state.runs, m.now, rollout_id=rollout.id
     )
+    metrics = with_latest_measurements(m.conn, rollout, metrics)
     decision = decide(rollout.plan, rollout.state, metrics, m.now)
     return apply_in(m, rollout, decision, source=source)
 

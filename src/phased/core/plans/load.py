@@ -9,13 +9,20 @@ from phased.core.plans.model import DEFAULT_ROLES, Plan
 from phased.core.source import parse_yaml
 
 
-def parse_plan(text: str, path: str = "<string>", *, roles: Iterable[str] = DEFAULT_ROLES) -> Plan:
+def parse_plan(
+    text: str,
+    path: str = "<string>",
+    *,
+    roles: Iterable[str] = DEFAULT_ROLES,
+    sources: Iterable[str] | None = None,
+) -> Plan:
     """Parse and validate a plan file.
 
     Args:
         text: the YAML text.
         path: the file name used in error messages.
         roles: the roles people can hold; an approval naming another role is refused.
+        sources: the configured metric sources (sources.yaml); None skips that check.
 
     Raises:
         SourceError: ``file:line: field: problem`` for the first mistake.
@@ -23,7 +30,10 @@ def parse_plan(text: str, path: str = "<string>", *, roles: Iterable[str] = DEFA
     doc = parse_yaml(text, path)
     if not isinstance(doc.data, dict):
         raise doc.error("a plan is a mapping with 'flag' and 'stages' (see docs/plans.md)")
-    return doc.validate(Plan, context={"roles": tuple(roles)})
+    context: dict[str, Any] = {"roles": tuple(roles)}
+    if sources is not None:
+        context["sources"] = tuple(sources)
+    return doc.validate(Plan, context=context)
 
 
 def plan_schema() -> dict[str, Any]:
