@@ -32,12 +32,27 @@ def validate(
         list[str] | None,
         typer.Option("--role", help="A role people can hold (repeat); default: the built-ins."),
     ] = None,
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources", help="The metric sources file (PHASED_SOURCES_CONFIG; sources.yaml)."
+        ),
+    ] = None,
 ) -> None:
-    """Check a plan file; errors name file, line and field."""
+    """Check a plan file; errors name file, line and field.
+
+    Metric sources must be defined in the sources file, and hook commands must
+    exist on this machine (the engine runs them).
+    """
+    from phased.cli.sources import load
     from phased.core.plans import DEFAULT_ROLES, parse_plan
+    from phased.engine.hook_checks import check_hook_commands
 
     try:
-        plan = parse_plan(file.read_text(encoding="utf-8"), str(file), roles=role or DEFAULT_ROLES)
+        text = file.read_text(encoding="utf-8")
+        known = load(sources).names
+        plan = parse_plan(text, str(file), roles=role or DEFAULT_ROLES, sources=known)
+        check_hook_commands(plan, text, str(file))
     except PhasedError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
