@@ -94,3 +94,27 @@ class TestSourcesCommands:
         result = CliRunner().invoke(app, ["sources", "query", "prom", "up", "--config", str(conf)])
         assert result.exit_code == 1
         assert "could not reach" in result.output
+
+
+class TestTriggersCommands:
+    """``phased triggers create|list|revoke`` on a database."""
+
+    def test_create_list_revoke(self, tmp_path: Path) -> None:
+        db = f"sqlite:///{tmp_path / 'p.db'}"
+        runner = CliRunner()
+        made = runner.invoke(app, ["flag", "create", "bot_smoke", "--db", db, "--actor", "a"])
+        assert made.exit_code == 0, made.output
+        out = runner.invoke(
+            app,
+            ["triggers", "create", "bot_smoke", "--match", "team=bots", "--db", db, "--actor", "a"],
+        )
+        assert out.exit_code == 0, out.output
+        assert "POST <server>/api/v1/triggers/fire/phd_trg_" in out.output
+        listed = runner.invoke(app, ["triggers", "list", "--db", db])
+        assert "bot_smoke alertmanager: plan on_alert, team=bots, enabled" in listed.output
+        gone = runner.invoke(
+            app, ["triggers", "revoke", "bot_smoke", "alertmanager", "--db", db, "--actor", "a"]
+        )
+        assert gone.exit_code == 0, gone.output
+        bad = runner.invoke(app, ["triggers", "create", "bot_smoke", "--match", "x", "--db", db])
+        assert bad.exit_code == 2

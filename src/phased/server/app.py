@@ -30,6 +30,7 @@ from phased.server.api.routes import (
     sdk,
     segments,
     tokens,
+    triggers,
 )
 from phased.server.auth import TokenTable
 from phased.server.config import ServerSettings
@@ -56,6 +57,7 @@ API_ROUTERS: list[APIRouter] = [
     tokens.router,
     debug.router,
     sdk.router,
+    triggers.router,
 ]
 
 DESCRIPTION = """\
