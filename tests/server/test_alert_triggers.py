@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,10 +97,10 @@ class TestEndpoint:
 
 
 @pytest.fixture
-def alertmanager(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+def alertmanager(tmp_path: Path) -> tuple[Path, int]:
     """A config path to fill in and the port Alertmanager will listen on (started by the test)."""
     require_binary("prometheus-alertmanager")
-    yield tmp_path, free_port()
+    return tmp_path, free_port()
 
 
 def run_alertmanager(root: Path, port: int, webhook: str, token: str) -> subprocess.Popen[bytes]:

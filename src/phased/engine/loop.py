@@ -35,6 +35,7 @@ from phased.core.decide import Decision, decide
 from phased.core.gates import Observations, Verdict
 from phased.core.plans.model import Mode
 from phased.engine.clock import Clock
+from phased.engine.hooks import HookRunner
 from phased.engine.leader import LeaderElection
 from phased.errors import ConflictError
 from phased.obs.log import get_logger
@@ -129,6 +130,8 @@ class Engine:
             (hourly); a sender retrying a batch after that would be counted twice.
         sources: the metric sources (sources.yaml) queried before each decision
             (docs/sources.md), or a ready :class:`SourceMeasurer`.
+        hooks: runs the plans' stage hooks around each decision (docs/hooks.md);
+            default: a :class:`HookRunner` on ``store``.
     """
 
     def __init__(
@@ -145,6 +148,7 @@ class Engine:
         rollup_lateness: timedelta | None = rollups.DEFAULT_LATENESS,
         batch_retention: timedelta = DEFAULT_BATCH_RETENTION,
         sources: SourcesConfig | SourceMeasurer | None = None,
+        hooks: HookRunner | None = None,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or _StoreClock(store)
@@ -161,6 +165,7 @@ class Engine:
             if isinstance(sources, SourceMeasurer)
             else SourceMeasurer(sources or SourcesConfig(), store=store)
         )
+        self.hooks = hooks or HookRunner(store, sources=self.sources.config, actor=actor)
         self._memory = _Memory()
 
     def run_once(self) -> PassReport:
@@ -261,6 +266,11 @@ class Engine:
             deciding.details.update(
                 decision=decision.kind.value, stage=decision.stage, reason=decision.reason
             )
+        hooked = self._hooks_before(rollout, decision)
+        if hooked is None:
+            why = "a hook ticked a checklist item; deciding again next pass"
+            return Outcome(rollout.flag, rollout.id, "skipped", why, skipped=why)
+        decision = hooked
         with tr.step("apply", dry_run=self.dry_run or decision.dry_run) as applying:
             applied = apply_decision(
                 self.store,
@@ -277,6 +287,8 @@ class Engine:
                 audit_entries=len(applied.entries),
             )
         acted = applied.acted and not self.dry_run and not decision.dry_run
+        if acted:
+            self._hooks_after(rollout, decision)
         # Holds come every pass; they are worth a line only when debugging.
         _log(
             "debug" if decision.kind.value == "hold" else "info",
@@ -298,6 +310,17 @@ class Engine:
             acted=acted,
             dry_run=decision.dry_run,
         )
+
+    def _hooks_before(self, rollout: Rollout, decision: Decision) -> Decision | None:
+        if self.dry_run or decision.dry_run:
+            return decision  # dry run: no hook runs, as no flag changes
+        return self.hooks.before_apply(rollout, decision)
+
+    def _hooks_after(self, rollout: Rollout, decision: Decision) -> None:
+        try:
+            self.hooks.after_apply(rollout, decision)
+        except Exception as exc:  # a post_stage hook's trouble never undoes the decision
+            _log("error", "engine_hook_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _report_breaches(self, rollout: Rollout, decision: Decision) -> None:
         # Only transitions into a breach: a gate failing for an hour is one breach, not 360.

@@ -23,6 +23,7 @@ from phased.core.apply import flag_states_after
 from phased.core.decide import AlertNote, Decision, DecisionKind, decide
 from phased.core.flags import FlagState
 from phased.core.gates import Verdict
+from phased.core.hook_gate import hold_for_hooks
 from phased.core.plans import parse_plan
 from phased.core.plans.model import Mode, Plan
 from phased.core.rollout_state import new_rollout
@@ -193,6 +194,7 @@ def step(m: Mutation, rollout: Rollout, *, source: str) -> Applied:
     )
     metrics = with_latest_measurements(m.conn, rollout, metrics)
     decision = decide(rollout.plan, rollout.state, metrics, m.now)
+    decision = hold_for_hooks(rollout.plan, rollout.state, decision)
     return apply_in(m, rollout, decision, source=source)
 
 
