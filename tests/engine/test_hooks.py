@@ -352,3 +352,27 @@ class TestNeverTwice:
             assert lines(marker) == 2
         finally:
             store.close()
+
+
+class TestStatusAndLog:
+    """Hook results appear in `rollout status` (the preview) and `phased hooks log`."""
+
+    def test_status_and_log(self, store: Store, tmp_path: Path) -> None:
+        from typer.testing import CliRunner
+
+        from phased.cli.main import app
+
+        start(
+            store,
+            plan(
+                stage_two_hooks="      pre_stage:\n        - {name: smoke, command: [sh, -c, 'echo nope; exit 1'], retries: 0}\n"
+            ),
+        )
+        Engine(store).run_once()
+        _r, preview = pr.preview(store, "bot_smoke")
+        [hook] = [e for e in preview.evaluations if e.metric == "hook"]
+        assert (hook.label, hook.verdict.value) == ("pre_stage hook smoke", "fail")
+        assert "exit 1: nope" in hook.reason
+        out = CliRunner().invoke(app, ["hooks", "log", "bot_smoke", "--db", store.url])
+        assert out.exit_code == 0, out.output
+        assert "full pre_stage smoke: failed after 1 attempt(s) — exit 1: nope" in out.output

@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "phased.cli.engine",
     "phased.cli.sources",
     "phased.cli.triggers",
+    "phased.cli.hooks",
 )
 
 

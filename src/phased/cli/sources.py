@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -87,7 +88,7 @@ def query(  # noqa: PLR0917  (typer maps parameters to options)
     rendered = render_query(text, values)
     now = datetime.now(UTC)
     store = local_store(db, "sources query") if source_config.kind == "sdk" else None
-    with httpx.Client() as http:
+    with httpx.Client() as http, store if store is not None else contextlib.nullcontext():
         source = build_source(name, source_config, http=http, store=store)
         request = SourceQuery(
             query=rendered,
@@ -123,8 +124,7 @@ def log(
     from phased.service import rollout_records as records
     from phased.service import source_queries
 
-    store = local_store(db, "sources log")
-    with store.read() as conn:
+    with local_store(db, "sources log") as store, store.read() as conn:
         rollout = records.require(conn, flag, going=False)
         rows = source_queries.history(conn, rollout.id, limit=limit)
     if as_json:

@@ -43,14 +43,10 @@ def create(  # noqa: PLR0917  (typer maps parameters to options)
         if not sep or not key:
             usage_error(f"--match: give LABEL=VALUE (got {item!r})")
         labels[key] = value
-    created = alert_triggers.create_trigger(
-        local_store(db, "triggers create"),
-        actor=actor_of(actor),
-        flag=flag,
-        name=name,
-        action=action,
-        match=labels,
-    )
+    with local_store(db, "triggers create") as store:
+        created = alert_triggers.create_trigger(
+            store, actor=actor_of(actor), flag=flag, name=name, action=action, match=labels
+        )
     if as_json:
         print_json({**created.trigger.to_dict(), "token": created.token, "path": created.path})
         return
@@ -67,7 +63,8 @@ def list_triggers(
     """Every trigger (never its token)."""
     from phased.service import alert_triggers
 
-    found = alert_triggers.list_triggers(local_store(db, "triggers list"), flag)
+    with local_store(db, "triggers list") as store:
+        found = alert_triggers.list_triggers(store, flag)
     if as_json:
         print_json([t.to_dict() for t in found])
         return
@@ -87,9 +84,8 @@ def revoke(
     """Disable a trigger: its URL stops working at once."""
     from phased.service import alert_triggers
 
-    alert_triggers.revoke_trigger(
-        local_store(db, "triggers revoke"), actor=actor_of(actor), flag=flag, name=name
-    )
+    with local_store(db, "triggers revoke") as store:
+        alert_triggers.revoke_trigger(store, actor=actor_of(actor), flag=flag, name=name)
     typer.echo(f"revoked trigger {name} on {flag}")
 
 

@@ -125,7 +125,10 @@ def create_trigger(
     match: Mapping[str, str] | None = None,
 ) -> CreatedTrigger:
     """Create a trigger for ``flag`` (or ``*``) and return its token once."""
-    check_key(name, "trigger name")
+    try:
+        check_key(name, "trigger name")
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="name") from None
     if action is not None and action not in ACTIONS:
         raise ValidationError(
             f"unknown action {action!r}; valid: {', '.join(ACTIONS)} (or none: the plan's "

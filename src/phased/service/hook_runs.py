@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
+from phased.core.gates import GateResult, Verdict
 from phased.service.base import mutation
+from phased.service.rollout_records import Rollout
 from phased.store.engine import Store
 from phased.store.tables_external import hook_runs
 
@@ -251,3 +253,36 @@ def history(conn: Connection, rollout_id: int, *, limit: int = 200) -> list[Hook
     t = hook_runs.c
     stmt = select(hook_runs).where(t.rollout_id == rollout_id).order_by(t.id.desc()).limit(limit)
     return [_run(r) for r in conn.execute(stmt)]
+
+
+_VERDICTS = {
+    "passed": Verdict.PASS,
+    "failed": Verdict.FAIL,
+    "interrupted": Verdict.FAIL,
+    "running": Verdict.WAITING,
+}
+
+
+def latest_results(conn: Connection, rollout: Rollout) -> list[GateResult]:
+    """The last run of each hook of the current and the next stage, as status lines."""
+    index = min(rollout.state.stage, len(rollout.plan.stages) - 1)
+    names = {s.name for s in rollout.plan.stages[index : index + 2]}
+    seen: set[tuple[str, str, str]] = set()
+    out: list[GateResult] = []
+    for run in history(conn, rollout.id):
+        key = (run.stage, run.phase, run.hook)
+        if run.stage not in names or key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            GateResult(
+                kind="requirement",
+                label=f"{run.phase} hook {run.hook}",
+                metric="hook",
+                stage=run.stage,
+                verdict=_VERDICTS.get(run.status, Verdict.ERROR),
+                reason=f"{run.phase} hook {run.hook} {run.status} "
+                f"({run.started_at.isoformat(timespec='seconds')}): {run.detail}",
+            )
+        )
+    return list(reversed(out))

@@ -28,7 +28,7 @@ from phased.core.plans import parse_plan
 from phased.core.plans.model import Mode, Plan
 from phased.core.rollout_state import new_rollout
 from phased.errors import ConflictError, NotFoundError, ValidationError
-from phased.service import outcomes
+from phased.service import hook_runs, outcomes
 from phased.service import rollout_records as records
 from phased.service.base import Mutation, mutation, replace_flag, require_flag
 from phased.service.members import holders
@@ -184,7 +184,11 @@ def preview(store: Store, flag: str) -> tuple[Rollout, Decision]:
             conn, rollout.flag, rollout.state.runs, store.clock(), rollout_id=rollout.id
         )
         metrics = with_latest_measurements(conn, rollout, metrics)
-    return rollout, decide(rollout.plan, rollout.state, metrics, store.clock())
+        hooks = hook_runs.latest_results(conn, rollout)
+    decision = decide(rollout.plan, rollout.state, metrics, store.clock())
+    if hooks:
+        decision = decision.model_copy(update={"evaluations": (*decision.evaluations, *hooks)})
+    return rollout, decision
 
 
 def step(m: Mutation, rollout: Rollout, *, source: str) -> Applied:
