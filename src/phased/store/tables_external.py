@@ -39,36 +39,34 @@ source_queries = Table(
     Column("rollout_id", Integer, ForeignKey("rollouts.id", ondelete="CASCADE"), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("stage", String(64), nullable=False),
-    Column("check_key", String(500), nullable=False, comment="core.measured.measurement_key"),
+    Column("check_key", String(500), nullable=False),  # core.measured.measurement_key
     Column("source", String(64), nullable=False),
     Column("arm", String(16), nullable=False),
-    Column("query", Text, nullable=False, comment="As sent, template variables filled in"),
+    Column("query", Text, nullable=False),  # As sent, template variables filled in
     Column("ok", Boolean, nullable=False),
     Column("value", Float, nullable=True),
     Column("latency_ms", Float, nullable=False),
-    Column("message", Text, nullable=False, comment="Why inconclusive (redacted), or ''"),
+    Column("message", Text, nullable=False),  # Why inconclusive (redacted), or ''
     Index("ix_source_queries_rollout_key", "rollout_id", "check_key", "id"),
-    comment="Every metric source query the engine made, with its answer and latency.",
-)
+)  # Every metric source query the engine made, with its answer and latency.
 
 hook_runs = Table(
     "hook_runs",
     metadata,
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("rollout_id", Integer, ForeignKey("rollouts.id", ondelete="CASCADE"), nullable=False),
-    Column("transition", String(300), nullable=False, comment="phase:stage:run[:attempt]"),
+    Column("transition", String(300), nullable=False),  # phase:stage:run[:attempt]
     Column("hook", String(200), nullable=False),
     Column("phase", String(32), nullable=False),
     Column("stage", String(64), nullable=False),
-    Column("status", String(16), nullable=False, comment="running, passed, failed, interrupted"),
+    Column("status", String(16), nullable=False),  # running, passed, failed, interrupted
     Column("attempts", Integer, nullable=False),
-    Column("detail", Text, nullable=False, comment="Status code or exit code and output"),
+    Column("detail", Text, nullable=False),  # Status code or exit code and output
     Column("claimed_by", String(200), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     UniqueConstraint("rollout_id", "transition", "hook", name="uq_hook_runs_transition"),
-    comment="One row per hook per transition, claimed before the hook runs.",
-)
+)  # One row per hook per transition, claimed before the hook runs.
 
 alert_triggers = Table(
     "alert_triggers",
@@ -77,11 +75,10 @@ alert_triggers = Table(
     Column("flag", String(64), nullable=False),
     Column("name", String(100), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("action", String(16), nullable=True, comment="None: the plan's on_alert.action"),
-    Column("match", JSON, nullable=False, comment="Labels an alert must carry to count"),
+    Column("action", String(16), nullable=True),  # None: the plan's on_alert.action
+    Column("match", JSON, nullable=False),  # Labels an alert must carry to count
     Column("enabled", Boolean, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("flag", "name", name="uq_alert_triggers_flag_name"),
-    comment="Inbound alert endpoints; the URL carries a token whose hash is kept here.",
-)
+)  # Inbound alert endpoints; the URL carries a token whose hash is kept here.
