@@ -118,3 +118,22 @@ class TestTriggersCommands:
         assert gone.exit_code == 0, gone.output
         bad = runner.invoke(app, ["triggers", "create", "bot_smoke", "--match", "x", "--db", db])
         assert bad.exit_code == 2
+
+
+class TestExample:
+    """The example plan gated on seed 000's CloudWatch alarms validates against its sources."""
+
+    def test_example_validates(self) -> None:
+        root = Path(__file__).resolve().parents[2] / "examples" / "sources"
+        result = CliRunner().invoke(
+            app,
+            [
+                "plan",
+                "validate",
+                str(root / "valine-phase5-cloudwatch.yaml"),
+                "--sources",
+                str(root / "sources.yaml"),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert "ok:" in result.output
