@@ -209,3 +209,14 @@ class TestPlanValidation:
     def test_builtin_per_hour_metric(self) -> None:
         text = "flag: f\nenvironment: prod\nstages:\n  - name: a\n    audience: 5\n    gates:\n      - {metric: requests_per_hour, above: 1000}\n"
         assert parse_plan(text).stages[0].gates[0].metric == "requests_per_hour"
+
+
+class TestJsonPathAtValidate:
+    """A JSONPath the web source could never read is refused at plan validate."""
+
+    def test_wildcard_is_refused(self) -> None:
+        text = PLAN.replace(
+            "query: max(dur), above: 30", "query: /x, jsonpath: '$.a[*]', above: 30"
+        )
+        with pytest.raises(SourceError, match=r"jsonpath: cannot read '\$.a\[\*\]'"):
+            parse_plan(text, "plan.yaml")

@@ -220,6 +220,30 @@ class TestHttpHooks:
         [run] = runs(store)
         assert (run.status, run.attempts) == ("passed", 3)
 
+    def test_auth_headers_come_from_the_sources_file(self, store: Store, web: FakeApp) -> None:
+        from phased.sources.config import parse_sources_config
+
+        web.answers["/ok"] = Answer(status=200, body={})
+        start(
+            store,
+            plan(
+                stage_one_hooks=f"      confirm_advance:\n        - {{name: ci, url: '{web.url}/ok', auth: ci}}\n"
+            ),
+        )
+        sources = parse_sources_config(
+            {
+                "sources": {
+                    "ci": {
+                        "kind": "web",
+                        "address": web.url,
+                        "headers": {"X-Token": "t0ken-abcdef"},
+                    }
+                }
+            }
+        )
+        assert Engine(store, sources=sources).run_once().outcomes[0].decision == "advance"
+        assert web.seen[-1].headers["X-Token"] == "t0ken-abcdef"
+
     def test_post_stage_runs_once_and_alerts_on_failure(self, store: Store, web: FakeApp) -> None:
         web.answers["/post"] = Answer(status=500, body={"error": "down"})
         start(

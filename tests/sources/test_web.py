@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from phased.core.jsonpath import JsonPathError, as_number, find, parse_jsonpath
 from phased.errors import SourceQueryError
 from phased.sources.base import SourceQuery
 from phased.sources.config import SourceConfig
-from phased.sources.jsonpath import JsonPathError, as_number, find, parse_jsonpath
 from phased.sources.web import WebSource
 from sources.conftest import Answer, FakeApp, free_port
 

@@ -12,10 +12,10 @@ from typing import ClassVar
 
 import httpx
 
+from phased.core.jsonpath import JsonPathError, as_number, find
 from phased.errors import SourceQueryError
 from phased.sources.base import SourceQuery
 from phased.sources.config import SourceConfig
-from phased.sources.jsonpath import JsonPathError, as_number, find
 from phased.sources.transport import request_json
 
 

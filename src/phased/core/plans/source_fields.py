@@ -23,6 +23,13 @@ def check_source_fields(check: Check) -> None:
         return
     if not check.query:
         raise ValueError(f"query: a check on source {check.source!r} needs a query")
+    if check.jsonpath is not None:
+        from phased.core.jsonpath import JsonPathError, parse_jsonpath
+
+        try:
+            parse_jsonpath(check.jsonpath)
+        except JsonPathError as exc:
+            raise ValueError(f"jsonpath: {exc}") from None
     if check.compare is not None and "{{arm}}" not in check.query:
         raise ValueError(
             "query: compare: control queries the source once per arm, so the query must "
