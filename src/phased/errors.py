@@ -130,3 +130,17 @@ class DeliveryError(PhasedError):
         self.channel = channel
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+class SourceQueryError(PhasedError):
+    """A metric source gave no usable number: down, slow, refused the query, or empty.
+
+    The engine records it as an ``inconclusive`` check; the message is redacted.
+    """
+
+    code = "source_query_failed"
+    http_status = 502
+
+    def __init__(self, message: str, *, source: str) -> None:
+        super().__init__(message, field=f"sources.{source}")
+        self.source = source

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     alerts_config: Path = Field(
         default=Path("alerts.yaml"), description="The alert channels file (docs/alerts.md)."
     )
+    sources_config: Path = Field(
+        default=Path("sources.yaml"),
+        description="The metric sources file (docs/sources.md); missing: no sources.",
+    )
     trace_file: Path = Field(
         default=Path(".phased/traces.jsonl"),
         description="Where CLI runs keep their traces for `phased debug-last`.",

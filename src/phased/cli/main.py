@@ -36,6 +36,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "phased.cli.incident",
     "phased.cli.slo",
     "phased.cli.engine",
+    "phased.cli.sources",
+    "phased.cli.triggers",
+    "phased.cli.hooks",
 )
 
 

@@ -36,6 +36,12 @@ def validate(
         bool,
         typer.Option("--allow-shrink", help="Preview as `plan apply --allow-shrink` would."),
     ] = False,
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources", help="The metric sources file (PHASED_SOURCES_CONFIG; sources.yaml)."
+        ),
+    ] = None,
     db: Annotated[
         str | None,
         typer.Option(
@@ -50,18 +56,26 @@ def validate(
 
     With a store at hand, also print what the plan's first stage in each
     environment does to today's audience (who keeps, gains and loses the
-    flag), and fail (exit 1) where `plan apply` would refuse it.
+    flag), and fail (exit 1) where `plan apply` would refuse it. Metric sources
+    must be defined in the sources file, and hook commands must exist on this
+    machine (the engine runs them).
     """
     from phased.cli.common import settings
+    from phased.cli.sources import load
     from phased.core.plans import DEFAULT_ROLES, parse_plan
+    from phased.engine.hook_checks import check_hook_commands
 
     try:
+        text = file.read_text(encoding="utf-8")
+        known = load(sources).names
         plan = parse_plan(
-            file.read_text(encoding="utf-8"),
+            text,
             str(file),
             roles=role or DEFAULT_ROLES,
             environments=settings().environments,
+            sources=known,
         )
+        check_hook_commands(plan, text, str(file))
     except PhasedError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

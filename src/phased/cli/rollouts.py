@@ -50,7 +50,12 @@ AllowShrink = Annotated[
         help="Let the stages' audiences be exact, even where people lose the flag they have.",
     ),
 ]
-VERDICT = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "waiting": "[yellow]waiting[/]"}
+VERDICT = {
+    "pass": "[green]pass[/]",
+    "fail": "[red]FAIL[/]",
+    "waiting": "[yellow]waiting[/]",
+    "inconclusive": "[yellow]inconclusive[/]",
+}
 VERDICT["error"] = "[magenta]error[/]"
 
 

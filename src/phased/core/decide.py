@@ -34,6 +34,7 @@ from phased.core.gates import (
     evaluate_check,
     trigger_min_samples,
 )
+from phased.core.measured import measured_result, stalled_sources
 from phased.core.plans.audience import describe_audience
 from phased.core.plans.model import Action, Mode, Plan
 from phased.core.rollout_state import RolloutPhase, RolloutState, close_run, enter_stage
@@ -127,6 +128,7 @@ class _Decider:
             current if current is not None and current.stage == self.stage.name else None
         )
         self.prior = [s for s in metrics.earlier if s.environment == self.env]
+        self.measurements = metrics.measurements
         self.dry = plan.mode is Mode.DRY_RUN
         self.evaluations: list[GateResult] = []
         self.alerts: list[AlertNote] = []
@@ -140,7 +142,7 @@ class _Decider:
         incident = self._incident_action()
         if state.phase is RolloutPhase.PENDING:
             return self._start()
-        fired = self._triggers()
+        fired = self._triggers() + stalled_sources(self.plan, self.index, self.measurements)
         action, why = max([*fired, *incident], key=lambda p: p[0].rank, default=(None, ""))
         if action is not None:
             if action is Action.ALERT:
@@ -188,7 +190,9 @@ class _Decider:
         elapsed = self._elapsed()
         fired = []
         for trigger in self.plan.triggers_for(self.index):
-            result = evaluate_check(
+            result = measured_result(
+                trigger, "trigger", self.stage.name, self.measurements
+            ) or evaluate_check(
                 trigger,
                 "trigger",
                 self.outcomes,
@@ -245,7 +249,8 @@ class _Decider:
         samples_met = cand is not None and cand.requests >= stage.min_samples
         for gate in stage.gates:
             out.append(
-                evaluate_check(
+                measured_result(gate, "gate", name, self.measurements)
+                or evaluate_check(
                     gate,
                     "gate",
                     self.outcomes,

@@ -8,10 +8,10 @@ recorded, neither advances nor rolls back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,6 +21,9 @@ from phased.core.analysis.threshold import rate_above_e_value
 from phased.core.outcomes import Aggregate, metric_value, rate_events
 from phased.core.plans.model import Check, Trigger
 from phased.errors import PhasedError
+
+if TYPE_CHECKING:
+    from phased.core.measured import Measurement
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,8 @@ class Observations:
     current: StageOutcomes | None = None
     earlier: tuple[StageOutcomes, ...] = ()
     """Earlier stages of the same rollout, oldest first (one budget covers them all)."""
+    measurements: Mapping[str, Measurement] = field(default_factory=dict)
+    """What metric sources answered for the current stage's checks (``phased.core.measured``)."""
 
 
 class Verdict(StrEnum):
@@ -51,6 +56,7 @@ class Verdict(StrEnum):
     FAIL = "fail"  # unhealthy: a gate's condition does not hold, or a trigger fired
     WAITING = "waiting"  # no data yet, or fewer samples than the check needs
     ERROR = "error"  # the data could not be evaluated (recorded, never acted on)
+    INCONCLUSIVE = "inconclusive"  # a metric source was down, slow or empty: holds, never passes
 
 
 class GateResult(BaseModel):

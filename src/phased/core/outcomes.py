@@ -343,6 +343,9 @@ BUILTIN_METRICS: tuple[str, ...] = (
     "cost_usd_per_day",
     "cost_per_request",
     "unique_users",
+    "requests_per_hour",
+    "successes_per_hour",
+    "errors_per_hour",
 )
 
 RATE_METRICS: Mapping[str, str] = {
@@ -393,6 +396,13 @@ _SIMPLE: Mapping[str, Callable[[Aggregate], float | None]] = {
 }
 """Metrics read straight off one aggregate: name → how to compute it (only when asked)."""
 
+_PER_HOUR: Mapping[str, str] = {
+    "requests_per_hour": "requests",
+    "successes_per_hour": "successes",
+    "errors_per_hour": "errors",
+}
+"""Counts as a rate over the time the aggregate covers (seed 000: invocations > 1,000/hour)."""
+
 
 def metric_value(
     metric: str, agg: Aggregate, *, elapsed_seconds: float | None = None
@@ -410,6 +420,11 @@ def metric_value(
     simple = _SIMPLE.get(metric)
     if simple is not None:
         return simple(agg)
+    per_hour = _PER_HOUR.get(metric)
+    if per_hour is not None:
+        if elapsed_seconds is None or elapsed_seconds <= 0:
+            return None
+        return float(getattr(agg, per_hour)) * 3600.0 / elapsed_seconds
     if metric == "cost_usd_per_day":
         if elapsed_seconds is None or elapsed_seconds <= 0:
             return None

@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from phased.core.decide import Decision, decide
 from phased.core.gates import Observations, Verdict
 from phased.core.plans.model import Mode
 from phased.engine.clock import Clock
+from phased.engine.hooks import HookRunner
 from phased.engine.leader import LeaderElection
 from phased.errors import ConflictError
 from phased.obs import otel
@@ -46,6 +47,8 @@ from phased.service.plan_rollouts import ENGINE_ACTOR, HISTORY_HEARTBEAT, apply_
 from phased.service.rollout_records import Rollout
 from phased.settings import Settings, get_settings
 from phased.slo import Breach, SloMonitor, get_slo_monitor
+from phased.sources.config import SourcesConfig, load_sources_config
+from phased.sources.measure import SourceMeasurer
 from phased.store.engine import Store
 
 log = get_logger("phased.engine")
@@ -126,6 +129,10 @@ class Engine:
             read as one row; None reads every window of every stage run each pass.
         batch_retention: remembered outcome batch ids older than this are forgotten
             (hourly); a sender retrying a batch after that would be counted twice.
+        sources: the metric sources (sources.yaml) queried before each decision
+            (docs/sources.md), or a ready :class:`SourceMeasurer`.
+        hooks: runs the plans' stage hooks around each decision (docs/hooks.md);
+            default: a :class:`HookRunner` on ``store``.
     """
 
     def __init__(
@@ -141,6 +148,8 @@ class Engine:
         traces: TraceStore | None = None,
         rollup_lateness: timedelta | None = rollups.DEFAULT_LATENESS,
         batch_retention: timedelta = DEFAULT_BATCH_RETENTION,
+        sources: SourcesConfig | SourceMeasurer | None = None,
+        hooks: HookRunner | None = None,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or _StoreClock(store)
@@ -152,6 +161,12 @@ class Engine:
         self.traces = traces
         self.rollup_lateness = rollup_lateness
         self.batch_retention = batch_retention
+        self.sources = (
+            sources
+            if isinstance(sources, SourceMeasurer)
+            else SourceMeasurer(sources or SourcesConfig(), store=store)
+        )
+        self.hooks = hooks or HookRunner(store, sources=self.sources.config, actor=actor)
         self._memory = _Memory()
 
     def run_once(self) -> PassReport:
@@ -173,8 +188,9 @@ class Engine:
                     conn, r.flag, r.state.runs, now, rollout_id=rollout_id
                 )
                 work.append((r, metrics, (time.perf_counter() - t0) * 1000.0))
-        for rollout, metrics, metrics_ms in work:
+        for rollout, read_metrics, metrics_ms in work:
             try:
+                metrics = self._measure(rollout, read_metrics, now)
                 with trace(
                     f"engine decide {rollout.flag}", user=self.actor, store=self.traces
                 ) as tr:
@@ -199,6 +215,11 @@ class Engine:
             report.outcomes.append(outcome)
         self._deliver(report)
         return report
+
+    def _measure(self, rollout: Rollout, metrics: Observations, now: datetime) -> Observations:
+        # Metric sources are asked here, outside any transaction, so decide stays pure.
+        measured = self.sources.measure(rollout, now)
+        return replace(metrics, measurements=measured) if measured else metrics
 
     def _forget_batches(self, now: datetime, report: PassReport) -> None:
         due = self._memory.next_forget
@@ -246,6 +267,11 @@ class Engine:
             deciding.details.update(
                 decision=decision.kind.value, stage=decision.stage, reason=decision.reason
             )
+        hooked = self._hooks_before(rollout, decision)
+        if hooked is None:
+            why = "a hook ticked a checklist item; deciding again next pass"
+            return Outcome(rollout.flag, rollout.id, "skipped", why, skipped=why)
+        decision = hooked
         with tr.step("apply", dry_run=self.dry_run or decision.dry_run) as applying:
             applied = apply_decision(
                 self.store,
@@ -262,6 +288,8 @@ class Engine:
                 audit_entries=len(applied.entries),
             )
         acted = applied.acted and not self.dry_run and not decision.dry_run
+        if acted:
+            self._hooks_after(rollout, decision)
         # Holds come every pass; they are worth a line only when debugging.
         _log(
             "debug" if decision.kind.value == "hold" else "info",
@@ -283,6 +311,17 @@ class Engine:
             acted=acted,
             dry_run=decision.dry_run,
         )
+
+    def _hooks_before(self, rollout: Rollout, decision: Decision) -> Decision | None:
+        if self.dry_run or decision.dry_run:
+            return decision  # dry run: no hook runs, as no flag changes
+        return self.hooks.before_apply(rollout, decision)
+
+    def _hooks_after(self, rollout: Rollout, decision: Decision) -> None:
+        try:
+            self.hooks.after_apply(rollout, decision)
+        except Exception as exc:  # a post_stage hook's trouble never undoes the decision
+            _log("error", "engine_hook_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _report_breaches(self, rollout: Rollout, decision: Decision) -> None:
         # Only transitions into a breach: a gate failing for an hour is one breach, not 360.
@@ -370,6 +409,7 @@ def engine_settings(settings: Settings) -> dict[str, Any]:
     return {
         "rollup_lateness": timedelta(seconds=settings.rollup_lateness_seconds),
         "batch_retention": timedelta(days=settings.outcome_batch_retention_days),
+        "sources": load_sources_config(settings.sources_config),
     }
 
 

@@ -32,6 +32,7 @@ from phased.server.api.routes import (
     sdk,
     segments,
     tokens,
+    triggers,
 )
 from phased.server.auth import TokenTable
 from phased.server.config import ServerSettings
@@ -59,6 +60,7 @@ API_ROUTERS: list[APIRouter] = [
     tokens.router,
     debug.router,
     sdk.router,
+    triggers.router,
 ]
 
 DESCRIPTION = """\

@@ -23,16 +23,18 @@ from phased.core.apply import flag_states_after
 from phased.core.decide import AlertNote, Decision, DecisionKind, decide
 from phased.core.flags import FlagState
 from phased.core.gates import Verdict
+from phased.core.hook_gate import hold_for_hooks
 from phased.core.plans import parse_plan
 from phased.core.plans.model import Mode, Plan
 from phased.core.plans.preview import StagePreview, baseline_of, preview_plan, shrinking
 from phased.core.rollout_state import new_rollout
 from phased.errors import ConflictError, NotFoundError, ValidationError
-from phased.service import outcomes
+from phased.service import hook_runs, outcomes
 from phased.service import rollout_records as records
 from phased.service.base import Mutation, mutation, replace_flag, require_flag
 from phased.service.members import holders
 from phased.service.rollout_records import HistoryEntry, Rollout
+from phased.service.source_queries import with_latest_measurements
 from phased.store import repository
 from phased.store.audit import AuditEntry
 from phased.store.engine import Store
@@ -229,7 +231,12 @@ def preview(store: Store, flag: str) -> tuple[Rollout, Decision]:
         metrics = outcomes.observations(
             conn, rollout.flag, rollout.state.runs, store.clock(), rollout_id=rollout.id
         )
-    return rollout, decide(rollout.plan, rollout.state, metrics, store.clock())
+        metrics = with_latest_measurements(conn, rollout, metrics)
+        hooks = hook_runs.latest_results(conn, rollout)
+    decision = decide(rollout.plan, rollout.state, metrics, store.clock())
+    if hooks:
+        decision = decision.model_copy(update={"evaluations": (*decision.evaluations, *hooks)})
+    return rollout, decision
 
 
 def step(m: Mutation, rollout: Rollout, *, source: str) -> Applied:
@@ -237,7 +244,9 @@ def step(m: Mutation, rollout: Rollout, *, source: str) -> Applied:
     metrics = outcomes.observations(
         m.conn, rollout.flag, rollout.state.runs, m.now, rollout_id=rollout.id
     )
+    metrics = with_latest_measurements(m.conn, rollout, metrics)
     decision = decide(rollout.plan, rollout.state, metrics, m.now)
+    decision = hold_for_hooks(rollout.plan, rollout.state, decision)
     return apply_in(m, rollout, decision, source=source)
 
 

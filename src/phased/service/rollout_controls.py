@@ -14,6 +14,7 @@ from datetime import datetime
 
 from phased.core.decide import AlertNote, Decision, DecisionKind, RollbackTo, decide
 from phased.core.gates import GateResult, Verdict
+from phased.core.hook_gate import awaiting_hooks
 from phased.core.plans.audience import describe_audience
 from phased.core.plans.model import Mode
 from phased.core.rollout_state import (
@@ -109,6 +110,13 @@ def advance(
                 raise ConflictError(
                     f"stage {rollout.stage.name} cannot advance yet: {decision.reason}; the "
                     "engine advances it once ready, or an admin can pass --force",
+                    field="flag",
+                )
+            hooks = awaiting_hooks(rollout.plan, rollout.state, decision)
+            if hooks is not None:
+                raise ConflictError(
+                    f"stage {rollout.stage.name} may advance, but {hooks} run in the engine; "
+                    "it advances at its next pass (an admin's --force skips hooks)",
                     field="flag",
                 )
             by_hand = decision.model_copy(

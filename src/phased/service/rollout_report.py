@@ -29,6 +29,7 @@ STATUS = {
     Verdict.FAIL: "❌",
     Verdict.WAITING: "⏳",
     Verdict.ERROR: "⚠️",
+    Verdict.INCONCLUSIVE: "❔",
 }
 PHASES = {
     RolloutPhase.PENDING: "⏳ pending",
@@ -215,6 +216,7 @@ def _triggers(
                 Verdict.FAIL: "❌ fired",
                 Verdict.WAITING: "⏳ waiting for data",
                 Verdict.ERROR: "⚠️ error",
+                Verdict.INCONCLUSIVE: "❔ inconclusive",
             }[result.verdict]
             lines.append(
                 f"| {run.stage} | {_cell(result.label)} | "

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 # Every module that puts tables on `metadata` is imported here, so that dumps
 # and schema checks see all of them whatever the caller happened to import first.
-from phased.store import archive, tables_alerts, tables_rollouts, tables_rollups, tokens  # noqa: F401
+from phased.store import (  # noqa: F401
+    archive,
+    tables_alerts,
+    tables_external,
+    tables_rollouts,
+    tables_rollups,
+    tokens,
+)
 from phased.store.engine import Store, open_store, upgrade
 from phased.store.tables import metadata
 

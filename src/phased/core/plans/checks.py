@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from phased.core.analysis import is_comparable
 from phased.core.outcomes import BUILTIN_METRICS, RATE_METRICS, latency_quantile
+from phased.core.plans.hook_checks import check_hook_checklist
 
 if TYPE_CHECKING:
     from phased.core.plans.model import Check, Plan
@@ -23,6 +24,8 @@ def known_metric(metric: str, custom: tuple[str, ...]) -> bool:
 
 
 def _check_metric(check: Check, where: str, plan: Plan) -> None:
+    if check.external:
+        return  # a source's own metric: its name is a label, its query says what it is
     if not known_metric(check.metric, plan.metrics):
         custom = f"; declared custom metrics: {', '.join(plan.metrics)}" if plan.metrics else ""
         raise ValueError(
@@ -120,6 +123,7 @@ def check_plan(
         for k, item in enumerate(stage.checklist):
             if not item.strip():
                 raise ValueError(f"stages[{i}].checklist[{k}]: an empty checklist item")
+        check_hook_checklist(stage, f"stages[{i}]")
     for severity in plan.incidents:
         if severity not in ("P0", "P1", "P2", "P3"):
             raise ValueError(f"incidents.{severity}: unknown severity; use P0, P1, P2 or P3")

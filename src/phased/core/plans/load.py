@@ -15,6 +15,7 @@ def parse_plan(
     *,
     roles: Iterable[str] = DEFAULT_ROLES,
     environments: Iterable[str] | None = None,
+    sources: Iterable[str] | None = None,
 ) -> Plan:
     """Parse and validate a plan file.
 
@@ -24,6 +25,7 @@ def parse_plan(
         roles: the roles people can hold; an approval naming another role is refused.
         environments: the environments flags have; a stage in another one is refused
             (None: not checked).
+        sources: the configured metric sources (sources.yaml); None skips that check.
 
     Raises:
         SourceError: ``file:line: field: problem`` for the first mistake.
@@ -31,9 +33,11 @@ def parse_plan(
     doc = parse_yaml(text, path)
     if not isinstance(doc.data, dict):
         raise doc.error("a plan is a mapping with 'flag' and 'stages' (see docs/plans.md)")
-    context: dict[str, object] = {"roles": tuple(roles)}
+    context: dict[str, Any] = {"roles": tuple(roles)}
     if environments is not None:
         context["environments"] = tuple(environments)
+    if sources is not None:
+        context["sources"] = tuple(sources)
     return doc.validate(Plan, context=context)
 
 

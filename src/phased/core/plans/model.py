@@ -27,6 +27,7 @@ from pydantic import (
 from phased.core.conditions import Condition, parse_condition, render
 from phased.core.durations import Duration
 from phased.core.flags import Percent, check_key
+from phased.core.plans.extensions import AlertHandling, StageHooks
 from phased.errors import ValidationError as PhasedValidationError
 
 DEFAULT_ROLES: tuple[str, ...] = ("admin", "pm", "developer", "viewer")
@@ -110,9 +111,28 @@ class Check(_Model):
         default=None, ge=0, description="Tolerated relative rise, in percent."
     )
     name: str | None = Field(default=None, description="A label shown instead of the condition.")
+    source: str | None = Field(
+        default=None,
+        description="A metric source defined in sources.yaml (docs/sources.md); "
+        "default: the outcomes the phased SDK recorded.",
+    )
+    query: str | None = Field(
+        default=None,
+        description="The source's query (PromQL; a web source's path or body), with "
+        "{{flag}} {{stage}} {{arm}} {{interval}} {{environment}} filled in.",
+    )
+    jsonpath: str | None = Field(
+        default=None, description="Web sources: where the number is in the JSON answer."
+    )
+    window: Duration | None = Field(
+        default=None, description="{{interval}}: the time a source query covers (default 5m)."
+    )
 
     @model_validator(mode="after")
     def _one_condition(self) -> Check:
+        from phased.core.plans.source_fields import check_source_fields
+
+        check_source_fields(self)
         given = [op for op in OPERATORS if getattr(self, op) is not None]
         if self.compare is None:
             if len(given) != 1:
@@ -177,9 +197,15 @@ class Check(_Model):
         """A rate that must be shown to be above a threshold (not just seen above it once)."""
         return (
             self.compare is None
+            and not self.external
             and self.metric in ("error_rate", "fallback_rate", "retry_rate")
             and self.operator in ("above", "at_least")
         )
+
+    @property
+    def external(self) -> bool:
+        """Measured by a metric source other than the SDK's outcomes (see phased.sources)."""
+        return self.source is not None and self.source != "sdk"
 
 
 class Gate(Check):
@@ -267,6 +293,10 @@ class Stage(_Model):
     rollback: tuple[Trigger, ...] = Field(default=(), description="Triggers for this stage only.")
     approval: Approval | None = Field(default=None, description="Needed before this stage starts.")
     checklist: tuple[str, ...] = Field(default=(), description="Ticked before this stage starts.")
+    hooks: StageHooks = Field(
+        default_factory=StageHooks,
+        description="pre_stage, confirm_advance, post_stage, on_rollback (docs/hooks.md).",
+    )
 
     _check_name = field_validator("name")(lambda cls, v: check_key(v, "stage name"))
 
@@ -372,6 +402,16 @@ class Plan(_Model):
     stages: tuple[Stage, ...] = Field(min_length=1)
     rollback: tuple[Trigger, ...] = Field(default=(), description="Triggers for every stage.")
     budget: Budget | None = None
+    inconclusive_limit: int = Field(
+        default=3,
+        ge=1,
+        description="Inconclusive source checks in a row (source down, slow, empty) before "
+        "the rollout pauses and alerts.",
+    )
+    on_alert: AlertHandling = Field(
+        default_factory=AlertHandling,
+        description="What a firing alert from an alert trigger does (docs/alert-triggers.md).",
+    )
     incidents: dict[str, Action] = Field(
         default_factory=lambda: {"P0": Action.ROLLBACK},
         description="What an open incident of each severity does (P0 rolls back by default).",
@@ -393,10 +433,13 @@ class Plan(_Model):
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Plan:
         from phased.core.plans.checks import check_plan
+        from phased.core.plans.source_fields import check_plan_sources
 
         roles = (info.context or {}).get("roles", DEFAULT_ROLES)
         environments = (info.context or {}).get("environments")
         check_plan(self, tuple(roles), None if environments is None else tuple(environments))
+        sources = (info.context or {}).get("sources")
+        check_plan_sources(self, None if sources is None else frozenset(sources))
         return self
 
     # -- derived views used by the engine and the renderers -------------------
