@@ -40,21 +40,23 @@ LAYERS: dict[str, int] = {
     "slo": 3,  # SLO hooks: breach callbacks, history, suggested actions
     "service": 4,  # use cases: the one place that mutates
     "sdk": 5,  # Client: evaluates in process, follows a store or a server
-    "engine": 5,  # the reconcile loop around decide()
+    "sources": 5,  # MetricSource protocol and providers (sdk outcomes, prometheus, web)
     "backend": 5,  # the typed Backend: local (service) or http (API)
-    "selfflags": 6,  # phased's own flags, read with its own SDK
-    "openfeature": 6,
-    "testing": 6,
-    "server": 7,  # FastAPI app, API routes, dashboard
-    "cli": 8,  # one module per command group
+    "engine": 6,  # the reconcile loop around decide(), fed by the metric sources
+    "selfflags": 7,  # phased's own flags, read with its own SDK
+    "openfeature": 7,
+    "testing": 7,
+    "server": 8,  # FastAPI app, API routes, dashboard
+    "cli": 9,  # one module per command group
 }
 
-ABOVE_SERVICE = {"backend", "engine", "server", "cli", "sdk"}
+ABOVE_SERVICE = {"backend", "engine", "server", "cli", "sdk", "sources"}
 STORE_HANDLE = {
     "phased.store": {"Store", "open_store"},
     "phased.store.engine": {"Store", "open_store", "current_revision"},  # + migration state
     "phased.store.audit": {"AuditEntry", "ChainReport"},
     "phased.store.tokens": {"TokenRow"},
+    "phased.store.archive": {"ArchivedFlag"},
 }
 """What a module above the service layer may import from the store: the handle (opening it,
 its migration state) and record types."""

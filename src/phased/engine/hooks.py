@@ -25,7 +25,6 @@ import httpx
 
 from phased.alerts.model import Alert
 from phased.alerts.model import Severity as AlertSeverity
-from phased.alerts.outbox import enqueue
 from phased.core.decide import AlertNote, Decision, DecisionKind
 from phased.core.gates import GateResult, Verdict
 from phased.core.plans.extensions import Hook
@@ -33,6 +32,7 @@ from phased.core.rollout_state import RolloutPhase
 from phased.engine.hook_exec import HookResult, run_hook
 from phased.obs.log import get_logger
 from phased.service import approvals, hook_runs
+from phased.service.alerts import raise_alert
 from phased.service.rollout_records import Rollout
 from phased.sources.config import SourcesConfig
 from phased.store.engine import Store
@@ -252,19 +252,17 @@ class HookRunner:
         )
 
     def _alert(self, rollout: Rollout, message: str, phase: str) -> None:
-        with self.store.write() as conn:
-            enqueue(
-                conn,
-                Alert(
-                    severity=AlertSeverity.WARNING,
-                    message=f"{rollout.flag}: {message}",
-                    flag=rollout.flag,
-                    rollout=f"{rollout.flag}#{rollout.id}",
-                    rule=f"hook:{phase}",
-                    environment=rollout.stage_environment,
-                ),
-                now=self.store.clock(),
-            )
+        raise_alert(
+            self.store,
+            Alert(
+                severity=AlertSeverity.WARNING,
+                message=f"{rollout.flag}: {message}",
+                flag=rollout.flag,
+                rollout=f"{rollout.flag}#{rollout.id}",
+                rule=f"hook:{phase}",
+                environment=rollout.stage_environment,
+            ),
+        )
 
     def _hold(
         self, rollout: Rollout, decision: Decision, results: list[GateResult], why: str

@@ -136,6 +136,14 @@ def list_alerts(
     return [_redacted(r, secrets) for r in rows]
 
 
+def raise_alert(store: Store, alert: Alert) -> None:
+    """Queue one alert for the channels (the worker delivers it, deduplicated)."""
+    from phased.alerts.outbox import enqueue
+
+    with store.write() as conn:
+        enqueue(conn, alert, now=store.clock())
+
+
 def status_counts(store: Store) -> dict[str, int]:
     """How many alerts are in each delivery status (every status, zeros included)."""
     return Outbox(store.engine).counts()

@@ -15,8 +15,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from phased import Client
 from phased.core.flagfile import parse_flagset
 from phased.errors import ValidationError
-from phased.obs.otel_flags import EVENT, OpenTelemetryHook, instrument
 from phased.openfeature import PhasedProvider
+from phased.sdk.otel_flags import EVENT, OpenTelemetryHook, instrument
 
 FLAGS = parse_flagset(
     """
