@@ -92,14 +92,16 @@ class Settings(BaseSettings):
         return value
 
 
-def load_settings(**values: Any) -> Settings:
+def load_settings(settings_class: type[Settings] | None = None, **values: Any) -> Settings:
     """``Settings(**values)``; a bad ``PHASED_*`` value is one :class:`ConfigurationError`.
+
+    ``settings_class`` is a subclass to build instead (``ServerSettings``).
 
     The message names the variable, the value and the fix, e.g.
     ``PHASED_ENVIRONMENTS: 'dev prod': 'dev prod' is not an environment name (...)``.
     """
     try:
-        return Settings(**values)
+        return (settings_class or Settings)(**values)
     except PydanticValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first.get("loc") else "settings"
