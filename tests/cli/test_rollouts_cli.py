@@ -198,3 +198,14 @@ class TestPeopleAndIncidents:
         assert "interval: must be positive" in refused(
             run("engine", "run", "--once", "--interval", "0s")
         )
+
+
+class TestSetAgain:
+    """Setting the percentage it already has says so truthfully (issue 9)."""
+
+    def test_already_so(self, run: Run) -> None:
+        assert run("flag", "create", "awf", "--actor", "a").exit_code == 0
+        assert run("rollout", "set", "awf", "--percent", "25", "--actor", "a").exit_code == 0
+        again = run("rollout", "set", "awf", "--percent", "25", "--actor", "a")
+        assert again.exit_code == 0
+        assert again.stdout.strip() == "awf in dev: rollout already 25%, nothing written"
