@@ -228,6 +228,8 @@ class TestSameOutput:
         twins.same("rollout", "history", "new_checkout")
         twins.same("rollout", "rollback", "new_checkout", "--reason", "enough")
         twins.same("rollout", "report", "new_checkout")
+        assert twins.same("rollout", "report", "new_checkout", "--rollout", "99").code == 1
+        assert twins.same("rollout", "history", "new_checkout", "--rollout", "99").code == 1
         twins.same("member", "remove", "pat")
         twins.same("audit", "recent", "-n", "50", "--json")
 

@@ -108,6 +108,28 @@ class TestRolloutCommands:
         assert "| canary-5 | golden tests pass | ☑ alice |" in report
         assert "audit chain ok" in ok(run("audit", "verify"))
 
+    def test_older_rollouts_report_and_history(self, run: Run, loads: Loads, plan: Path) -> None:
+        """`report KEY --rollout N` and `history KEY --rollout N` show an older rollout (issue 9)."""
+        ok(run("plan", "apply", str(plan), "--actor", "alice"))
+        ok(run("rollout", "rollback", "awf_bundle", "--reason", "first try", "--actor", "ops"))
+        ok(run("plan", "apply", str(plan), "--actor", "alice"))
+        latest = ok(run("rollout", "report", "awf_bundle"))
+        assert "(rollout #2)" in latest
+        older = ok(run("rollout", "report", "awf_bundle", "--rollout", "1"))
+        assert "(rollout #1)" in older
+        assert "first try" in older
+        kinds = [
+            h["kind"]
+            for h in loads(run("rollout", "history", "awf_bundle", "--rollout", "1", json=True))
+        ]
+        assert kinds[-1] == "rollback"
+        assert "rollback" not in [
+            h["kind"] for h in loads(run("rollout", "history", "awf_bundle", json=True))
+        ]
+        assert "its rollouts: #1, #2" in refused(
+            run("rollout", "report", "awf_bundle", "--rollout", "7")
+        )
+
     def test_env_guard_from_the_environment(self, run: Run, plan: Path) -> None:
         ok(run("plan", "apply", str(plan), "--actor", "alice"))
         result = run("rollout", "pause", "awf_bundle", "--actor", "ops", env={"PHASED_ENV": "dev"})

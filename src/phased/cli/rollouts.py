@@ -203,11 +203,23 @@ def _status_one(rollout: Rollout, decision: Decision) -> None:
         say(f"now: {decision.kind.value} — {decision.reason}")
 
 
+RolloutId = Annotated[
+    int | None,
+    typer.Option(
+        "--rollout",
+        min=1,
+        help="An older rollout of the flag, by its number (#N in the report); default the latest.",
+        show_default=False,
+    ),
+]
+
+
 @rollout_app.command("history")
 def history(
     key: Key,
     *,
     limit: Annotated[int, typer.Option("--limit", help="The newest N decisions.")] = 20,
+    rollout: RolloutId = None,
     db: Db = None,
     json_out: Json = False,
 ) -> None:
@@ -215,7 +227,7 @@ def history(
     rollout_history = service("plan_rollouts").rollout_history
 
     with open_store(db) as store:
-        entries = rollout_history(store, key, limit=limit)
+        entries = rollout_history(store, key, limit=limit, rollout_id=rollout)
     if json_out:
         print_json([e.to_dict() for e in entries])
         return
@@ -230,6 +242,7 @@ def report(
     *,
     fmt: Annotated[str, typer.Option("--format", help="Output format: md.")] = "md",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+    rollout: RolloutId = None,
     db: Db = None,
 ) -> None:
     """The rollout as a document, its Actual / Status columns filled from what was measured."""
@@ -240,7 +253,7 @@ def report(
     if fmt != "md":
         raise ValidationError(f"unknown format {fmt!r}; valid: md", field="format")
     with open_store(db) as store:
-        text = build_report(store, key)
+        text = build_report(store, key, rollout_id=rollout)
     if output is None:
         typer.echo(text, nl=False)
     else:

@@ -103,11 +103,11 @@ def judge_run(
     return decide(plan, state, Observations(current=measured), at).evaluations
 
 
-def build_report(store: Store, flag: str) -> str:
-    """The Markdown report of the flag's latest rollout."""
+def build_report(store: Store, flag: str, *, rollout_id: int | None = None) -> str:
+    """The Markdown report of the flag's latest rollout (or of rollout ``rollout_id``)."""
     now = store.clock()
     with store.read() as conn:
-        rollout = records.require(conn, flag, going=False)
+        rollout = records.pick(conn, flag, rollout_id)
         runs = rollout.state.runs
         measured = [outcomes.run_outcomes(conn, flag, run, now) for run in runs]
         timeline = [h for h in records.history(conn, rollout.id) if h.kind not in ("hold", "apply")]

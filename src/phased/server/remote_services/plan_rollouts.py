@@ -64,14 +64,17 @@ def list_rollouts(store: RemoteStore, *, active_only: bool = False) -> list[Roll
 
 
 def rollout_history(
-    store: RemoteStore, flag: str, *, limit: int | None = None
+    store: RemoteStore, flag: str, *, limit: int | None = None, rollout_id: int | None = None
 ) -> list[HistoryEntry]:
     """The rollout's recorded decisions, newest first."""
     from phased.core.gates import GateResult
     from phased.core.stage_entry import Waiting
     from phased.service.rollout_records import HistoryEntry
 
-    rows = store.request("GET", f"/rollouts/{flag}/history", params={"limit": limit or 10_000})
+    params: dict[str, int] = {"limit": limit or 10_000}
+    if rollout_id is not None:
+        params["rollout"] = rollout_id
+    rows = store.request("GET", f"/rollouts/{flag}/history", params=params)
     return [
         HistoryEntry(
             id=int(r["id"]),
