@@ -145,7 +145,7 @@ class TestSameOutput:
         twins.same("flag", "enable", "awf", "--env", "prod")
         twins.same("rollout", "set", "awf", "--percent", "25", "--env", "prod")
         out = twins.same("rollout", "set", "awf", "--percent", "25", "--env", "prod")
-        assert "already so, nothing written" in out.out
+        assert "already 25%, nothing written" in out.out
         twins.same("flag", "set-default", "awf", "on", "--env", "dev")
         twins.same("segment", "create", "staff", "--where", "role in [admin, pm]")
         twins.same("override", "set", "awf", "--user", "u1", "--enable", "--env", "prod")

@@ -217,7 +217,7 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], int, Any], ...] = (
 
 # ``password=…``, ``token: …``, ``api_key="…"``, ``"secret": "…"``, ``?access_token=…``.
 _PAIR = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<name>{_SECRET_KEY_TEXT})[\"']?[ \t]*(?P<sep>[:=])[ \t]*"
+    rf"(?<![A-Za-z0-9])(?P<name>{_SECRET_KEY_TEXT})[\"']?[ \t]*(?P<sep>=|:(?!:))[ \t]*"
     r"(?:\"(?P<dq>[^\"\n]{1,400})\"|'(?P<sq>[^'\n]{1,400})'|(?P<bare>[^\s\"'&;,#<>()\[\]{}]+))",
     re.IGNORECASE,
 )
