@@ -82,7 +82,12 @@ class TestRolloutCommands:
         assert "four-eyes" in refused(
             run("rollout", "approve", "awf_bundle", "--stage", "half", "--actor", "alice")
         )
-        ok(run("rollout", "approve", "awf_bundle", "--stage", "half", "--actor", "pat"))
+        ok(
+            run(
+                "rollout", "approve", "awf_bundle", "--stage", "half", "--actor", "pat",
+                "--note", "UX reviewed with design",
+            )
+        )  # fmt: skip
         assert "cannot advance yet" in refused(
             run("rollout", "advance", "awf_bundle", "--actor", "bo")
         )
@@ -105,6 +110,7 @@ class TestRolloutCommands:
         report = ok(run("rollout", "report", "awf_bundle", "--format", "md"))
         assert "| Status | ❌ rolled back: rolled back by ops at stage half: bad UX |" in report
         assert "| half | pm | pat (pm) |" in report
+        assert "| UX reviewed with design |" in report  # the approval's --note (issue 9)
         assert "| canary-5 | golden tests pass | ☑ alice |" in report
         assert "audit chain ok" in ok(run("audit", "verify"))
 

@@ -269,6 +269,7 @@ def approve(
     key: Key,
     *,
     stage: Annotated[str, typer.Option("--stage", help="The stage approved.", show_default=False)],
+    note: Annotated[str, typer.Option("--note", help="Shown in the report's sign-off table.")] = "",
     env: EnvGuard = None,
     actor: Actor = None,
     db: Db = None,
@@ -278,7 +279,12 @@ def approve(
 
     with open_store(db) as store:
         done = approve_stage(
-            store, actor=actor_of(actor), flag=key, stage=stage, environment=env_guard(env)
+            store,
+            actor=actor_of(actor),
+            flag=key,
+            stage=stage,
+            environment=env_guard(env),
+            note=note,
         )
     _recorded(done, f"approved stage {stage} of {key}")
 

@@ -40,6 +40,8 @@ class ApprovalRecord(_Record):
     actor: str
     roles: tuple[str, ...]
     at: datetime
+    note: str = ""
+    """What the approver wrote with it (``rollout approve --note``), shown in the report."""
 
 
 class CheckRecord(_Record):
@@ -106,12 +108,18 @@ def new_rollout(flag: str, actor: str, now: datetime) -> RolloutState:
 
 
 def approve(
-    state: RolloutState, stage: str, actor: str, roles: tuple[str, ...], now: datetime
+    state: RolloutState,
+    stage: str,
+    actor: str,
+    roles: tuple[str, ...],
+    now: datetime,
+    *,
+    note: str = "",
 ) -> RolloutState:
     """Record ``actor``'s approval of ``stage`` (the same person twice counts once)."""
     if any(a.stage == stage and a.actor == actor for a in state.approvals):
         return state
-    record = ApprovalRecord(stage=stage, actor=actor, roles=roles, at=now)
+    record = ApprovalRecord(stage=stage, actor=actor, roles=roles, at=now, note=note)
     return state.model_copy(update={"approvals": (*state.approvals, record)})
 
 

@@ -70,8 +70,11 @@ def approve(
     flag: str,
     stage: str,
     environment: str | None = None,
+    note: str = "",
 ) -> Recorded:
     """Approve ``stage`` of the flag's rollout (audited as ``rollout.approve``).
+
+    ``note`` is kept with the approval and shown in the report's sign-off table.
 
     Raises:
         NotFoundError: no going rollout, or no such stage.
@@ -100,7 +103,7 @@ def approve(
                 f"alone (four-eyes); another {' or '.join(approval.roles)} must approve",
                 field="actor",
             )
-        new = rs.approve(state, stage, m.actor, member.roles, m.now)
+        new = rs.approve(state, stage, m.actor, member.roles, m.now, note=note.strip())
         changed = new != state
         if changed:
             m.conn.execute(
@@ -113,7 +116,12 @@ def approve(
                 )
             )
             rollout = _save(
-                m, rollout, new, verb="approve", stage=stage, extra={"roles": list(member.roles)}
+                m,
+                rollout,
+                new,
+                verb="approve",
+                stage=stage,
+                extra={"roles": list(member.roles), **({"note": note.strip()} if note else {})},
             )
         waiting = tuple(w.detail for w in entry_waiting(rollout.plan, index, rollout.state))
     return Recorded(rollout, stage, changed, waiting)

@@ -227,7 +227,7 @@ def _triggers(
 
 def _signoff(rollout: Rollout) -> list[str]:
     lines = ["", "## Approval sign-off", ""]
-    lines += ["| Stage | Approver role | Approved by | Date |", "|---|---|---|---|"]
+    lines += ["| Stage | Approver role | Approved by | Date | Note |", "|---|---|---|---|---|"]
     rows = 0
     for stage in rollout.plan.stages:
         if stage.approval is None:
@@ -235,13 +235,13 @@ def _signoff(rollout: Rollout) -> list[str]:
         roles = " or ".join(stage.approval.roles)
         given = [a for a in rollout.state.approvals if a.stage == stage.name]
         if not given:
-            lines.append(f"| {stage.name} | {roles} | ____________ | ______ |")
+            lines.append(f"| {stage.name} | {roles} | ____________ | ______ | |")
         for a in given:
             lines.append(f"| {stage.name} | {roles} | {a.actor} ({', '.join(a.roles)}) | "
-                         f"{_when(a.at)} |")  # fmt: skip
+                         f"{_when(a.at)} | {_cell(a.note)} |")  # fmt: skip
         rows += 1
     if not rows:
-        lines.append("| (no stage needs an approval) | | | |")
+        lines.append("| (no stage needs an approval) | | | | |")
     ticks = rollout.state.checks
     if ticks or any(s.checklist for s in rollout.plan.stages):
         lines += [

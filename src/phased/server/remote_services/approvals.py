@@ -26,10 +26,11 @@ def approve(
     flag: str,
     stage: str,
     environment: str | None = None,
+    note: str = "",
 ) -> Recorded:
     """Approve a stage ahead (the plan's roles and four-eyes apply to the token's owner)."""
     del actor
-    body = {"stage": stage, "environment": environment}
+    body = {"stage": stage, "environment": environment, "note": note}
     return _recorded(store.request("POST", f"/rollouts/{flag}/approve", json=body))
 
 

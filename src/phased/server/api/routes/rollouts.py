@@ -128,6 +128,7 @@ class ApproveRequest(BaseModel):
 
     stage: str
     environment: str | None = None
+    note: str = Field(default="", max_length=500, description="Shown in the report's sign-off.")
 
 
 class CheckRequest(BaseModel):
@@ -253,7 +254,12 @@ def approve(flag: str, body: ApproveRequest, store: StoreDep, who: Approver) -> 
                 field="token",
             )
     recorded = approvals.approve(
-        store, actor=who.name, flag=flag, stage=body.stage, environment=body.environment
+        store,
+        actor=who.name,
+        flag=flag,
+        stage=body.stage,
+        environment=body.environment,
+        note=body.note,
     )
     return RecordedPublic(
         rollout=RolloutPublic.of(recorded.rollout),
