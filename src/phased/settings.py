@@ -6,13 +6,21 @@ file); tests build ``Settings(...)`` directly instead of editing ``os.environ``.
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
+
+from phased.errors import ConfigurationError
 
 DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
+_ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class Settings(BaseSettings):
@@ -25,8 +33,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the store; postgresql+psycopg://... for several replicas.",
     )
     env: str = Field(default="dev", description="Default environment for commands and clients.")
-    environments: tuple[str, ...] = Field(
-        default=DEFAULT_ENVIRONMENTS, description="The environments every flag has a state in."
+    environments: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_ENVIRONMENTS,
+        description="The environments every flag has a state in: dev,staging,prod "
+        'or a JSON list ["dev", "staging", "prod"].',
     )
     actor: str | None = Field(default=None, description="Who is making changes (CLI --actor).")
     server: str | None = Field(default=None, description="URL of a phased server to talk to.")
@@ -59,11 +69,57 @@ class Settings(BaseSettings):
     @classmethod
     def _split_environments(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    raise ValueError(
+                        'not a JSON list; write dev,staging,prod or ["dev", "prod"]'
+                    ) from None
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ValueError("a JSON list of environment names is expected")
+            else:
+                value = [part for part in text.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            names = tuple(str(v).strip() for v in value)
+            if not names or not all(names):
+                raise ValueError("no environment named; write dev,staging,prod")
+            for name in names:
+                if not _ENVIRONMENT_NAME.fullmatch(name):
+                    raise ValueError(
+                        f"{name!r} is not an environment name (letters, digits, _ . -)"
+                    )
+            if len(set(names)) != len(names):
+                raise ValueError("an environment is named twice")
+            return names
         return value
+
+
+def load_settings(settings_class: type[Settings] | None = None, **values: Any) -> Settings:
+    """``Settings(**values)``; a bad ``PHASED_*`` value is one :class:`ConfigurationError`.
+
+    ``settings_class`` is a subclass to build instead (``ServerSettings``).
+
+    The message names the variable, the value and the fix, e.g.
+    ``PHASED_ENVIRONMENTS: 'dev prod': 'dev prod' is not an environment name (...)``.
+    """
+    try:
+        return (settings_class or Settings)(**values)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first.get("loc") else "settings"
+        got = first.get("input")
+        shown = f" {got!r}:" if isinstance(got, str | int | float) else ""
+        reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ConfigurationError(
+            f"PHASED_{name.upper()}:{shown} {reason}", field=f"PHASED_{name.upper()}"
+        ) from None
+    except SettingsError as exc:
+        raise ConfigurationError(f"settings: {exc}", field="settings") from None
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process, read once."""
-    return Settings()
+    return load_settings()

@@ -205,7 +205,9 @@ class TestCrashAndRestart:
 
         restarted = worker_for(store, receiver, http, name="restarted")
         assert restarted.drain().handled == 0  # the dead worker's lease still holds
-        restarted.clock = lambda: datetime.now(UTC) + timedelta(seconds=61)
+        # The claim was renewed when the hanging post started, for as long as that post
+        # could take (3 x the 60 s timeout + 5 s): only after that may another worker post.
+        restarted.clock = lambda: datetime.now(UTC) + timedelta(seconds=300)
         report = restarted.drain()
         assert len(report.delivered) == 3
         accepted = [p.body["message"] for p in receiver.accepted("/ops")]

@@ -161,7 +161,11 @@ class TestRefusals:
 
     def test_usage_errors_exit_2(self, run: Run) -> None:
         assert run("flag", "frobnicate").exit_code == 2
-        assert run("rollout", "set", "x", "--percent", "lots", *P).exit_code == 2
+        lots = run("rollout", "set", "x", "--percent", "lots", *P)
+        assert lots.exit_code == 2
+        assert lots.stderr == (  # one line, not a usage panel (issue 9)
+            "error: percent: 'lots' is not a number; give 0..100, e.g. --percent 25\n"
+        )
         assert run("rollout", "set", "x", *P).exit_code == 2  # --percent missing
 
     def test_missing_file(self, run: Run) -> None:

@@ -150,7 +150,7 @@ class TestSameOutput:
         twins.same("flag", "enable", "awf", "--env", "prod")
         twins.same("rollout", "set", "awf", "--percent", "25", "--env", "prod")
         out = twins.same("rollout", "set", "awf", "--percent", "25", "--env", "prod")
-        assert "already so, nothing written" in out.out
+        assert "already 25%, nothing written" in out.out
         twins.same("flag", "set-default", "awf", "on", "--env", "dev")
         twins.same("segment", "create", "staff", "--where", "role in [admin, pm]")
         twins.same("override", "set", "awf", "--user", "u1", "--enable", "--env", "prod")
@@ -252,6 +252,8 @@ class TestSameOutput:
         twins.same("rollout", "history", "new_checkout")
         twins.same("rollout", "rollback", "new_checkout", "--reason", "enough")
         twins.same("rollout", "report", "new_checkout")
+        assert twins.same("rollout", "report", "new_checkout", "--rollout", "99").code == 1
+        assert twins.same("rollout", "history", "new_checkout", "--rollout", "99").code == 1
         twins.same("member", "remove", "pat")
         twins.same("audit", "recent", "-n", "50", "--json")
 

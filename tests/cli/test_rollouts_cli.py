@@ -82,7 +82,12 @@ class TestRolloutCommands:
         assert "four-eyes" in refused(
             run("rollout", "approve", "awf_bundle", "--stage", "half", "--actor", "alice")
         )
-        ok(run("rollout", "approve", "awf_bundle", "--stage", "half", "--actor", "pat"))
+        ok(
+            run(
+                "rollout", "approve", "awf_bundle", "--stage", "half", "--actor", "pat",
+                "--note", "UX reviewed with design",
+            )
+        )  # fmt: skip
         assert "cannot advance yet" in refused(
             run("rollout", "advance", "awf_bundle", "--actor", "bo")
         )
@@ -105,8 +110,31 @@ class TestRolloutCommands:
         report = ok(run("rollout", "report", "awf_bundle", "--format", "md"))
         assert "| Status | ❌ rolled back: rolled back by ops at stage half: bad UX |" in report
         assert "| half | pm | pat (pm) |" in report
+        assert "| UX reviewed with design |" in report  # the approval's --note (issue 9)
         assert "| canary-5 | golden tests pass | ☑ alice |" in report
         assert "audit chain ok" in ok(run("audit", "verify"))
+
+    def test_older_rollouts_report_and_history(self, run: Run, loads: Loads, plan: Path) -> None:
+        """`report KEY --rollout N` and `history KEY --rollout N` show an older rollout (issue 9)."""
+        ok(run("plan", "apply", str(plan), "--actor", "alice"))
+        ok(run("rollout", "rollback", "awf_bundle", "--reason", "first try", "--actor", "ops"))
+        ok(run("plan", "apply", str(plan), "--actor", "alice"))
+        latest = ok(run("rollout", "report", "awf_bundle"))
+        assert "(rollout #2)" in latest
+        older = ok(run("rollout", "report", "awf_bundle", "--rollout", "1"))
+        assert "(rollout #1)" in older
+        assert "first try" in older
+        kinds = [
+            h["kind"]
+            for h in loads(run("rollout", "history", "awf_bundle", "--rollout", "1", json=True))
+        ]
+        assert kinds[-1] == "rollback"
+        assert "rollback" not in [
+            h["kind"] for h in loads(run("rollout", "history", "awf_bundle", json=True))
+        ]
+        assert "its rollouts: #1, #2" in refused(
+            run("rollout", "report", "awf_bundle", "--rollout", "7")
+        )
 
     def test_env_guard_from_the_environment(self, run: Run, plan: Path) -> None:
         ok(run("plan", "apply", str(plan), "--actor", "alice"))
@@ -198,3 +226,14 @@ class TestPeopleAndIncidents:
         assert "interval: must be positive" in refused(
             run("engine", "run", "--once", "--interval", "0s")
         )
+
+
+class TestSetAgain:
+    """Setting the percentage it already has says so truthfully (issue 9)."""
+
+    def test_already_so(self, run: Run) -> None:
+        assert run("flag", "create", "awf", "--actor", "a").exit_code == 0
+        assert run("rollout", "set", "awf", "--percent", "25", "--actor", "a").exit_code == 0
+        again = run("rollout", "set", "awf", "--percent", "25", "--actor", "a")
+        assert again.exit_code == 0
+        assert again.stdout.strip() == "awf in dev: rollout already 25%, nothing written"

@@ -60,6 +60,16 @@ class TestCommandTraces:
         assert SECRET not in shown
         assert SECRET not in (tmp_path / "traces.jsonl").read_text()
 
+    def test_secret_in_an_error_text_is_redacted(self, run: Run, tmp_path: Path) -> None:
+        """Issue 9, repro 6: ``password=…`` inside a refusal raised in a traced step."""
+        run("flag", "create", "awf", "--actor", "alice")
+        refused = run("flag", "enable", "awf", "--env", "password=hunter2hunter2", "--actor", "b")
+        assert refused.exit_code == 1
+        shown = debug_last().stdout
+        assert "❌ Error: env: unknown environment 'password=***ter2'" in shown
+        assert "hunter2hunter2" not in shown
+        assert "hunter2hunter2" not in (tmp_path / "traces.jsonl").read_text()
+
     def test_debug_last_does_not_replace_the_last_trace(self, run: Run) -> None:
         run("segment", "list")
         debug_last()

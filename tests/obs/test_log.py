@@ -117,8 +117,10 @@ class TestRedactionInLogs:
         assert read_lines()[0]["api_token"] == "***5678"
 
     def test_secret_in_message(self, read_lines: ReadLines) -> None:
-        get_logger().info("calling with Bearer abcdefghijklmnop")
-        assert "abcdefghijklmnop" not in read_lines()[0]["msg"]
+        get_logger().info("calling with Bearer abcd1234efgh5678 and password=hunter2hunter2")
+        line = read_lines()[0]["msg"]
+        assert "abcd1234" not in line
+        assert "hunter2hunter2" not in line
 
     def test_secret_in_exception(self, read_lines: ReadLines) -> None:
         token = "ghp_" + "x" * 36

@@ -245,8 +245,11 @@ class TestConfiguration:
 
         monkeypatch.delenv("PHASED_TOKEN", raising=False)
         get_settings.cache_clear()
+        with Client(url="http://127.0.0.1:1", environment=ENV, backup_path=False) as client:
+            assert client.is_enabled("checkout") is False
+            assert "PHASED_TOKEN" in (client.load_error or "")
         with pytest.raises(ConfigurationError, match="PHASED_TOKEN"):
-            Client(url="http://127.0.0.1:1", environment=ENV)
+            Client(url="http://127.0.0.1:1", environment=ENV, strict=True)
         get_settings.cache_clear()
 
     def test_injected_http_client_is_used_and_left_open(

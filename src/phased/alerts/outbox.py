@@ -134,6 +134,26 @@ class Outbox:
             by_id = {r.id: _row(r) for r in rows}
         return [by_id[i] for i in claimed]
 
+    def renew(self, alert_id: int, *, worker: str, now: datetime, lease_seconds: float) -> bool:
+        """Extend ``worker``'s claim to ``now + lease`` if it is still live; False otherwise.
+
+        The fence before every post: a claim that expired (another worker may
+        hold the row now) is never extended, so no post starts on it.
+        """
+        t = alert_outbox.c
+        with self._write() as conn, conn.begin():
+            result = conn.execute(
+                update(alert_outbox)
+                .where(
+                    t.id == alert_id,
+                    t.claimed_by == worker,
+                    t.claimed_until > now,
+                    t.status == DeliveryStatus.PENDING.value,
+                )
+                .values(claimed_until=now + timedelta(seconds=lease_seconds))
+            )
+            return bool(result.rowcount == 1)
+
     def settle(
         self,
         alert_id: int,

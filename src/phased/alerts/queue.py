@@ -64,6 +64,10 @@ class AlertQueue(Protocol):
         """Claim up to ``limit`` due alerts for ``worker`` until ``now + lease``."""
         ...
 
+    def renew(self, alert_id: int, *, worker: str, now: datetime, lease_seconds: float) -> bool:
+        """Extend ``worker``'s live claim to ``now + lease``; False if it expired or was lost."""
+        ...
+
     def settle(
         self,
         alert_id: int,
@@ -125,6 +129,17 @@ class MemoryQueue:
                     self._rows[row.id] = taken
                     claimed.append(taken)
         return claimed
+
+    def renew(self, alert_id: int, *, worker: str, now: datetime, lease_seconds: float) -> bool:
+        """Extend ``worker``'s live claim to ``now + lease``; False if it expired or was lost."""
+        with self._lock:
+            row = self._rows[alert_id]
+            live = row.claimed_until is not None and row.claimed_until > now
+            if row.claimed_by != worker or not live or row.status is not DeliveryStatus.PENDING:
+                return False
+            until = now + timedelta(seconds=lease_seconds)
+            self._rows[alert_id] = replace(row, claimed_until=until)
+            return True
 
     def settle(
         self,

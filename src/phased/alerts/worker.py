@@ -61,6 +61,8 @@ class RunReport:
     retrying: list[int] = field(default_factory=list)
     suppressed: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    lost: list[int] = field(default_factory=list)
+    """Claims that expired before a post: left alone (another worker holds them)."""
     summaries_queued: int = 0
 
     @property
@@ -273,6 +275,16 @@ class AlertWorker:
         if not kept:
             log.warning("alert claim lost before settling", alert_id=row.id, status=status.value)
 
+    def _post_lease(self, name: str) -> float:
+        """How long a claim must last for one post to ``name``: the lease, or longer.
+
+        A hanging receiver holds a post for up to the channel's timeout per
+        phase (connect, send, wait for the answer); the claim outlives that.
+        """
+        channel = self.config.channels.get(name)
+        timeout = channel.timeout_seconds if channel is not None else 10.0
+        return max(self.config.lease_seconds, 3 * timeout + 5.0)
+
     def _handle(self, row: QueuedAlert, now: datetime, report: RunReport) -> None:
         alert = row.alert
         if not self.enabled:
@@ -293,15 +305,28 @@ class AlertWorker:
             return
         done = list(row.channels_done)
         errors: list[str] = []
-        wait = 0.0
+        resume_at = 0.0  # when a rate-limited or 429'd channel may be tried again
         attempted_and_failed = False
         permanent = False
         for name in targets:
             channel = self.channels[name]
-            delay = channel.bucket.take(now.timestamp())
+            at = self.clock()
+            delay = channel.bucket.take(at.timestamp())
             if delay > 0:
-                wait = max(wait, delay)
+                resume_at = max(resume_at, at.timestamp() + delay)
                 continue
+            # The fence: renew the claim for as long as this post can take, or stop.
+            # A claim that expired during earlier posts is never used for another.
+            if not self.queue.renew(
+                row.id, worker=self.name, now=at, lease_seconds=self._post_lease(name)
+            ):
+                log.warning(
+                    "alert claim expired before posting; left to the worker that holds it",
+                    alert_id=row.id,
+                    channel=name,
+                )
+                report.lost.append(row.id)
+                return
             try:
                 with otel.span(
                     "alert deliver", channel=name, severity=alert.severity.value, alert_id=row.id
@@ -312,13 +337,16 @@ class AlertWorker:
                 permanent = permanent or exc.permanent
                 errors.append(f"{name}: {exc.message}")
                 if exc.retry_after is not None:
-                    channel.bucket.pause_until(now.timestamp() + exc.retry_after)
-                    wait = max(wait, exc.retry_after)
+                    # From the moment the answer arrived, not from the start of the pass.
+                    received = self.clock().timestamp()
+                    channel.bucket.pause_until(received + exc.retry_after)
+                    resume_at = max(resume_at, received + exc.retry_after)
             except Exception as exc:  # a broken notifier must not stop the worker
                 attempted_and_failed = True
                 errors.append(redact_text(f"{name}: {type(exc).__name__}: {exc}"))
             else:
                 done.append(name)
+        now = self.clock()
         error_text = "; ".join(errors) or None
         if len(done) == len(row.channels_done) + len(targets):
             self._settle(row, DeliveryStatus.DELIVERED, now, done=tuple(done), error=None)
@@ -343,6 +371,7 @@ class AlertWorker:
             )
             return
         backoff = self.config.retry.delay(attempts) if attempted_and_failed else 0.0
+        wait = max(0.0, resume_at - now.timestamp())
         next_at = now + timedelta(seconds=max(backoff, wait))
         self._settle(
             row,

@@ -354,7 +354,9 @@ class PlanRollouts(Protocol):
         """Every rollout (or only those still going), by flag, newest first."""
         ...
 
-    def rollout_history(self, flag: str, *, limit: int | None = None) -> list[HistoryEntry]:
+    def rollout_history(
+        self, flag: str, *, limit: int | None = None, rollout_id: int | None = None
+    ) -> list[HistoryEntry]:
         """The latest rollout's recorded decisions, oldest first (the last ``limit`` of them)."""
         ...
 
@@ -405,7 +407,7 @@ class RolloutControls(Protocol):
 class RolloutReport(Protocol):
     """The ``rollout_report`` use cases (:mod:`phased.service.rollout_report`)."""
 
-    def build_report(self, flag: str) -> str:
+    def build_report(self, flag: str, *, rollout_id: int | None = None) -> str:
         """The Markdown report of the flag's latest rollout."""
         ...
 

@@ -114,9 +114,9 @@ class Remote:
 
 def from_settings() -> Remote | None:
     """A :class:`Remote` when ``PHASED_SERVER`` and ``PHASED_TOKEN`` are both set."""
-    from phased.settings import Settings
+    from phased.settings import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     if not settings.server:
         return None
     if not settings.token:

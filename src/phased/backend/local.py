@@ -471,8 +471,10 @@ class LocalPlanRollouts:
     def list_rollouts(self, *, active_only: bool = False) -> list[Rollout]:
         return _plan_rollouts.list_rollouts(self.store, active_only=active_only)
 
-    def rollout_history(self, flag: str, *, limit: int | None = None) -> list[HistoryEntry]:
-        return _plan_rollouts.rollout_history(self.store, flag, limit=limit)
+    def rollout_history(
+        self, flag: str, *, limit: int | None = None, rollout_id: int | None = None
+    ) -> list[HistoryEntry]:
+        return _plan_rollouts.rollout_history(self.store, flag, limit=limit, rollout_id=rollout_id)
 
 
 class LocalRolloutControls:
@@ -531,8 +533,8 @@ class LocalRolloutReport:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def build_report(self, flag: str) -> str:
-        return _rollout_report.build_report(self.store, flag)
+    def build_report(self, flag: str, *, rollout_id: int | None = None) -> str:
+        return _rollout_report.build_report(self.store, flag, rollout_id=rollout_id)
 
     def summary_dict(self, flag: str) -> dict[str, Any]:
         from phased.service.rollout_summary import summary_dict

@@ -61,9 +61,9 @@ ExpectVersion = Annotated[
 
 def settings() -> Settings:
     """The settings of this invocation (read fresh: tests set PHASED_* per run)."""
-    from phased.settings import Settings
+    from phased.settings import load_settings
 
-    return Settings()
+    return load_settings()
 
 
 def open_backend(db: str | None) -> Backend:

@@ -130,10 +130,10 @@ def _configure_logging() -> None:
 
     from phased.errors import PhasedError
     from phased.obs.log import configure_logging
-    from phased.settings import Settings
+    from phased.settings import load_settings
 
-    settings = Settings()
     try:
+        settings = load_settings()
         configure_logging(settings)
     except PhasedError as exc:
         typer.echo(f"error: {' '.join(str(exc).split())}", err=True)

@@ -29,8 +29,11 @@ app = typer.Typer(
 def set_(
     key: Annotated[str, typer.Argument(help="The flag key.", show_default=False)],
     *,
-    percent: Annotated[
-        float, typer.Option("--percent", help="0..100, two decimals at most.", show_default=False)
+    percent_text: Annotated[
+        str,
+        typer.Option(
+            "--percent", help="0..100, two decimals at most.", show_default=False, metavar="FLOAT"
+        ),
     ],
     env: Env = None,
     actor: Actor = None,
@@ -42,6 +45,7 @@ def set_(
 
     Example: phased rollout set awf_bundle --percent 25 --env prod --actor admin
     """
+    percent = _percent(percent_text)
     who, where = actor_of(actor), env_of(env)
     with open_backend(db) as backend:
         result = backend.rollouts.set_rollout(
@@ -52,9 +56,27 @@ def set_(
             expected_version=expect_version,
             force=force,
         )
+    if not result.changed:
+        say(f"{key} in {where}: rollout already {percent:g}%, nothing written")
+        return
     before = result.entries[0].details["before"] if result.entries else None
     old = (before or {}).get("rollout", 0)
     say(changed_line(result, f"{key} in {where}: rollout {old:g}% → {percent:g}%"))
+
+
+def _percent(text: str) -> float:
+    """``--percent`` as a number; anything else is a malformed option: one line, exit 2."""
+    import math
+
+    from phased.cli.main import fail
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value):
+        fail(f"percent: {text!r} is not a number; give 0..100, e.g. --percent 25", code=2)
+    return value
 
 
 def register(root: typer.Typer) -> None:

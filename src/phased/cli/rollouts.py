@@ -245,17 +245,29 @@ def _status_one(rollout: Rollout, decision: Decision) -> None:
         say(f"now: {decision.kind.value} — {decision.reason}")
 
 
+RolloutId = Annotated[
+    int | None,
+    typer.Option(
+        "--rollout",
+        min=1,
+        help="An older rollout of the flag, by its number (#N in the report); default the latest.",
+        show_default=False,
+    ),
+]
+
+
 @rollout_app.command("history")
 def history(
     key: Key,
     *,
     limit: Annotated[int, typer.Option("--limit", help="The newest N decisions.")] = 20,
+    rollout: RolloutId = None,
     db: Db = None,
     json_out: Json = False,
 ) -> None:
     """The rollout's recorded decisions, with every gate evaluation behind each."""
     with open_backend(db) as backend:
-        entries = backend.plan_rollouts.rollout_history(key, limit=limit)
+        entries = backend.plan_rollouts.rollout_history(key, limit=limit, rollout_id=rollout)
     if json_out:
         print_json([e.to_dict() for e in entries])
         return
@@ -270,6 +282,7 @@ def report(
     *,
     fmt: Annotated[str, typer.Option("--format", help="Output format: md.")] = "md",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+    rollout: RolloutId = None,
     db: Db = None,
 ) -> None:
     """The rollout as a document, its Actual / Status columns filled from what was measured."""
@@ -278,7 +291,7 @@ def report(
     if fmt != "md":
         raise ValidationError(f"unknown format {fmt!r}; valid: md", field="format")
     with open_backend(db) as backend:
-        text = backend.rollout_report.build_report(key)
+        text = backend.rollout_report.build_report(key, rollout_id=rollout)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -294,6 +307,7 @@ def approve(
     key: Key,
     *,
     stage: Annotated[str, typer.Option("--stage", help="The stage approved.", show_default=False)],
+    note: Annotated[str, typer.Option("--note", help="Shown in the report's sign-off table.")] = "",
     env: EnvGuard = None,
     actor: Actor = None,
     db: Db = None,
@@ -301,7 +315,11 @@ def approve(
     """Approve a stage (needs one of its approval roles; never only by the applier)."""
     with open_backend(db) as backend:
         done = backend.approvals.approve(
-            actor=actor_of(actor), flag=key, stage=stage, environment=env_guard(env)
+            actor=actor_of(actor),
+            flag=key,
+            stage=stage,
+            environment=env_guard(env),
+            note=note,
         )
     _recorded(done, f"approved stage {stage} of {key}")
 

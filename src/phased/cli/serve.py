@@ -45,6 +45,7 @@ def serve(
     import uvicorn
 
     from phased.obs.log import configure_logging
+    from phased.server import preflight
     from phased.server.app import create_app
     from phased.server.background import (
         AlertDelivery,
@@ -53,7 +54,6 @@ def serve(
         default_tick,
     )
     from phased.server.bootstrap import bootstrap
-    from phased.server.config import ServerSettings
     from phased.store import open_store
 
     overrides: dict[str, Any] = {
@@ -67,22 +67,35 @@ def serve(
         }.items()
         if v is not None
     }
+    # Everything that can refuse is checked before anything is created (preflight.py).
+    sock = None
+    created = None
     try:
-        settings = ServerSettings(**overrides, engine=engine)
+        settings = preflight.load_server_settings(**overrides, engine=engine)
+        if settings.demo_traffic and settings.env != "dev":
+            raise PhasedError("demo_traffic: demo traffic runs only with PHASED_ENV=dev")
         configure_logging(settings)
+        sock = preflight.bind(settings.host, settings.port)
+        preflight.check_database(settings.database_url)
+        sqlite = preflight.sqlite_path(settings.database_url)
+        created = sqlite if sqlite is not None and not sqlite.exists() else None
         store = open_store(settings.database_url, environments=settings.environments)
-        worker = alert_worker_for(settings, store)  # refuses alerts on without a channel
-        if settings.bootstrap:
-            first = bootstrap(store, settings.examples_dir)
-            _report(first, settings.database_url)
+        try:
+            worker = alert_worker_for(settings, store)  # refuses alerts on without a channel
+        except PhasedError:
+            store.close()
+            raise
     except PhasedError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        if sock is not None:
+            sock.close()
+        preflight.forget_new_sqlite(created)
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
         raise typer.Exit(1) from None
+    if settings.bootstrap:
+        first = bootstrap(store, settings.examples_dir)
+        _report(first, settings.database_url)
     extra: list[Any] = []
     if settings.demo_traffic:
-        if settings.env != "dev":
-            typer.echo("error: demo traffic runs only with PHASED_ENV=dev", err=True)
-            raise typer.Exit(1)
         from phased.server.demo import DemoTraffic
 
         extra.append(DemoTraffic().tick)
@@ -92,16 +105,17 @@ def serve(
         alerts=AlertDelivery(worker),
     )
     app = create_app(settings, store, background=host_obj)
+    bound_port = sock.getsockname()[1]
     typer.echo(
-        f"phased serving http://{settings.host}:{settings.port} (API docs at /docs, "
+        f"phased serving http://{settings.host}:{bound_port} (API docs at /docs, "
         f"store {store.url})",
         err=True,
     )
     try:
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
             host=settings.host,
-            port=settings.port,
+            port=bound_port,
             log_level="warning",
             # uvicorn's own config would print plain text; without it its records
             # reach phased's JSON handler. The access log is phased's (server/tracing.py).
@@ -109,7 +123,9 @@ def serve(
             timeout_graceful_shutdown=2,
             access_log=False,
         )
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         store.close()
 
 

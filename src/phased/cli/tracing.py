@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-UNTRACED = frozenset({"debug-last"})
-"""Commands that record no trace (reading the last trace must not replace it)."""
+UNTRACED = frozenset({"debug-last", "serve"})
+"""Commands that record no trace: reading the last trace must not replace it, and
+``serve`` runs for days (its requests have their own traces) and must create
+nothing before its checks pass."""
 
 _current: ContextVar[ExecutionTrace | None] = ContextVar("phased_cli_trace", default=None)
 _actor: ContextVar[str | None] = ContextVar("phased_cli_actor", default=None)

@@ -43,7 +43,7 @@ class ApprovalRecord(_Record):
     roles: tuple[str, ...]
     at: datetime
     note: str = ""
-    """What the approver wrote (seed 002's sign-off table keeps it)."""
+    """What the approver wrote (``rollout approve --note``), shown in the sign-off table."""
 
 
 class CheckRecord(_Record):

@@ -1,11 +1,18 @@
 """``phased.Client``: evaluate flags in the application process.
 
 Evaluation is in memory and never raises: an unknown flag, a broken file or
-an unreachable store evaluates to the flag's safe default.
+an unreachable store evaluates to the flag's safe default. Building a client
+never raises either, whatever the source (a missing or broken flags file, a
+store or server that cannot be reached, a corrupt backup, a missing token):
+the failure is logged once on the ``phased.sdk`` logger, kept in
+:attr:`Client.load_error`, and every flag serves its safe default until a
+source answers. ``strict=True`` (for tests) raises instead, and also raises
+on an unknown flag or a failing evaluation.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -16,7 +23,10 @@ from phased.core.evaluate import CompiledFlagSet, Evaluation
 from phased.core.flagfile import parse_flagset
 from phased.core.flags import FlagSet, Value
 from phased.core.outcomes import Arm
+from phased.errors import ConfigurationError, NotFoundError
 from phased.sdk.tracker import OutcomeSink, Tracker, Tracking
+
+log = logging.getLogger("phased.sdk")
 
 if TYPE_CHECKING:
     from phased.sdk.http_sink import HttpSink
@@ -35,6 +45,8 @@ class Client:
 
     _store_sync: StoreSync | None = None
     """Set by :meth:`local`: the thread that follows the store."""
+    load_error: str | None = None
+    """Why the source could not be used when the client was built (None when it could)."""
 
     def __init__(
         self,
@@ -50,12 +62,21 @@ class Client:
         poll_interval: float = 15.0,
         wait_ready: float = 1.0,
         http: HttpOption = None,
+        strict: bool = False,
     ) -> None:
         self.environment = environment
+        self.strict = strict
         self._env = os.environ if env is None else env
+        failure: Exception | None = None
         if url is not None:
-            token = _sdk_token(token)
-            if sink is None:  # outcomes go where the flags come from
+            try:
+                _check_url(url)
+                token = _sdk_token(token)
+            except Exception as exc:  # no token: defaults, not a crash (unless strict)
+                if strict:
+                    raise
+                failure, token = exc, None
+            if sink is None and token is not None:  # outcomes go where the flags come from
                 from phased.sdk.http_sink import HttpSink
 
                 sink = self._owned_sink = HttpSink(url, token, environment, http=http)
@@ -63,15 +84,31 @@ class Client:
         self.stages: dict[str, str] = {}
         """The current rollout stage of each flag, so outcomes land in the right window."""
         self._install(flagset or FlagSet())
+        if failure is not None:
+            self._failed(f"server {url}", failure)
         if url is not None and token is not None:
-            self._follow(
-                url,
-                token,
-                backup_path=backup_path,
-                poll_interval=poll_interval,
-                wait_ready=wait_ready,
-                http=http,
-            )
+            try:
+                self._follow(
+                    url,
+                    token,
+                    backup_path=backup_path,
+                    poll_interval=poll_interval,
+                    wait_ready=wait_ready,
+                    http=http,
+                )
+            except Exception as exc:
+                if strict:
+                    self.close()
+                    raise
+                self._failed(f"server {url}", exc)
+
+    def _failed(self, source: str, exc: BaseException) -> None:
+        """Log a source failure once and keep serving safe defaults (or the backup)."""
+        from phased.obs.redact import redact_text
+
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        self.load_error = redact_text(f"{source}: {type(exc).__name__}: {first}")
+        log.warning("phased: %s; flags serve their safe defaults", self.load_error)
 
     # -- construction --------------------------------------------------------
 
@@ -83,14 +120,30 @@ class Client:
         environment: str = "dev",
         env: Mapping[str, str] | None = None,
         sink: OutcomeSink | None = None,
+        strict: bool = False,
     ) -> Client:
         """Evaluate from a flags file (see ``docs/flags-file.md``).
 
+        A missing, unreadable or malformed file is logged once (file, line and
+        field named) and every flag serves its safe default.
+
         Raises:
-            SourceError: the file is malformed (file, line and field named).
+            OSError: only with ``strict=True``: the file cannot be read.
+            SourceError: only with ``strict=True``: the file is malformed.
         """
-        text = Path(path).read_text(encoding="utf-8")
-        return cls(parse_flagset(text, str(path)), environment=environment, env=env, sink=sink)
+        try:
+            flagset: FlagSet | None = parse_flagset(
+                Path(path).read_text(encoding="utf-8"), str(path)
+            )
+            failure: Exception | None = None
+        except Exception as exc:
+            if strict:
+                raise
+            flagset, failure = None, exc
+        client = cls(flagset, environment=environment, env=env, sink=sink, strict=strict)
+        if failure is not None:
+            client._failed(f"flags file {path}", failure)
+        return client
 
     @classmethod
     def local(
@@ -101,23 +154,42 @@ class Client:
         env: Mapping[str, str] | None = None,
         sink: OutcomeSink | None = None,
         poll_interval: float = 1.0,
+        strict: bool = False,
     ) -> Client:
         """Evaluate from the embedded store, following its changes (``docs/store.md``).
 
         The flag set is loaded now and reloaded in a daemon thread whenever the
         store revision changes (checked every ``poll_interval`` seconds). An
-        unreachable store never raises: the client keeps its last flag set.
+        unreachable store or unusable settings never raise: the failure is
+        logged once and the client keeps its last flag set (safe defaults at
+        first). With ``strict=True`` they raise.
         """
         from phased.sdk.local import StoreSync
         from phased.sdk.store_sink import StoreSink, follow_stages
         from phased.settings import get_settings
 
-        url = database_url or get_settings().database_url
-        owned = StoreSink(database_url=url) if sink is None else None
-        client = cls(environment=environment, env=env, sink=sink or owned)
+        try:
+            url = database_url or get_settings().database_url
+            owned = StoreSink(database_url=url) if sink is None else None
+        except Exception as exc:
+            if strict:
+                raise
+            client = cls(environment=environment, env=env, sink=sink, strict=strict)
+            client._failed("store settings", exc)
+            return client
+        client = cls(environment=environment, env=env, sink=sink or owned, strict=strict)
         client._store_sink = owned
         sync = StoreSync(url, environment, client.update, interval=poll_interval)
-        sync.refresh()
+        if not sync.refresh():
+            if strict:
+                client.close()
+                raise ConfigurationError(
+                    f"database_url: cannot load flags from the store: {sync.last_error}",
+                    field="database_url",
+                )
+            from phased.obs.redact import redact_text
+
+            client.load_error = redact_text(f"store {url}: {sync.last_error}")
         if owned is not None:  # label outcomes with the stage in force (docs/rollouts.md)
             follow_stages(client, lambda: owned.store)
         sync.start()
@@ -155,9 +227,19 @@ class Client:
             poll_interval=poll_interval,
         )
         sync.load_backup()  # local and fast: something to evaluate at once
+        if sync.status.backup_error is not None:
+            if self.strict:
+                raise ConfigurationError(sync.status.backup_error, field="backup_path")
+            self.load_error = sync.status.backup_error  # logged once by load_backup
         sync.start()
         if wait_ready > 0:  # never longer: a down server must not hold up start-up
             sync.wait_attempted(wait_ready)
+        if self.strict and sync.status.source != "server":
+            raise ConfigurationError(
+                f"url: no flag set from {url} within {wait_ready}s "
+                f"({sync.status.last_error or 'no answer'})",
+                field="url",
+            )
 
     def update(self, flagset: FlagSet) -> None:
         """Swap in a new flag set atomically; evaluations in flight finish on the old one."""
@@ -196,20 +278,28 @@ class Client:
         """Whether ``flag`` is on for this context (False for an unknown flag)."""
         fn = self._enabled.get(flag)
         if fn is None:
+            if self.strict:
+                raise _unknown(flag)
             return False
         try:
             return fn(context)
         except Exception:  # evaluation must never raise into the application
+            if self.strict:
+                raise
             return False
 
     def variant(self, flag: str, /, **context: Any) -> str | None:
         """The variant served (``on``/``off`` for boolean flags), None for an unknown flag."""
         cf = self._compiled.get(flag)
         if cf is None:
+            if self.strict:
+                raise _unknown(flag)
             return None
         try:
             value: Value = cf.value(context)
         except Exception:
+            if self.strict:
+                raise
             value = cf.off
         if value is True:
             return "on"
@@ -219,9 +309,13 @@ class Client:
 
     def evaluate(self, flag: str, /, **context: Any) -> Evaluation:
         """Value, variant and a readable reason."""
+        if self.strict and self._compiled.get(flag) is None:
+            raise _unknown(flag)
         try:
             return self._compiled.evaluate(flag, context)
         except Exception as exc:
+            if self.strict:
+                raise
             cf = self._compiled.get(flag)
             off: Value = cf.off if cf is not None else False
             return Evaluation(
@@ -301,14 +395,31 @@ class Client:
         self.close()
 
 
+def _check_url(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"url: {url!r} is not an http(s) URL; give the server's address, "
+            "e.g. http://127.0.0.1:8700",
+            field="url",
+        )
+
+
+def _unknown(flag: str) -> NotFoundError:
+    return NotFoundError(
+        f"flag: {flag!r} is not in the flag set (strict=True raises; the default serves False)",
+        field="flag",
+    )
+
+
 def _sdk_token(token: str | None) -> str:
     if token is None:
         from phased.settings import get_settings
 
         token = get_settings().token
     if not token:
-        from phased.errors import ConfigurationError
-
         raise ConfigurationError(
             "token: Client(url=...) needs an API token with role sdk; "
             "pass token=... or set PHASED_TOKEN (create one with `phased token create --role sdk`)",

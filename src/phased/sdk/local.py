@@ -38,6 +38,8 @@ class StoreSync:
         self.interval = interval
         self.revision: int | None = None
         self.failures = 0
+        self.last_error: str | None = None
+        """The last failure, one line (None once the store answered again)."""
         self._install = install
         self._store: Store | None = None
         self._stop = threading.Event()
@@ -58,14 +60,17 @@ class StoreSync:
             if self.failures:
                 log.warning("phased store reachable again at revision %s", revision)
             self.failures = 0
+            self.last_error = None
             return True
         except Exception as exc:
             self.failures += 1
+            from phased.obs.redact import redact_text
+
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            self.last_error = redact_text(f"{type(exc).__name__}: {first}")
             if self.failures == 1:
                 log.warning(
-                    "phased store unavailable (%s: %s); keeping the last flag set",
-                    type(exc).__name__,
-                    str(exc).splitlines()[0] if str(exc) else "",
+                    "phased store unavailable (%s); keeping the last flag set", self.last_error
                 )
             return False
 

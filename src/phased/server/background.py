@@ -142,8 +142,17 @@ class EngineHost:
         self._loop: threading.Thread | None = None
 
     async def start(self, state: ServerState) -> None:
-        """Start competing for leadership."""
+        """Start competing for leadership (only with an engine: ``--no-engine`` never leads)."""
         self._state = state
+        if self.tick is None:
+            # A replica without the engine must not hold the lock, or an `engine run`
+            # elsewhere would refuse and no engine would run at all (docs/operations.md).
+            state.leader = False
+            state.metrics.leader.set(0)
+            log.info("engine_disabled", leader=False)
+            if self.alerts is not None:
+                self.alerts.start()
+            return
         lock = self.lock or lock_for(state.store.engine)
         self.election = LeaderElection(
             lock, self._on_change, poll_seconds=state.settings.leader_poll_seconds

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from phased.errors import PhasedError, RateLimitedError
 from phased.obs.log import get_logger
+from phased.obs.redact import redact_text
 from phased.server import tracing
 
 log = get_logger("phased.server")
@@ -79,8 +80,11 @@ class RetryAfterError(RateLimitedError):
 def error_response(
     status: int, code: str, message: str, field: str | None = None, **headers: str
 ) -> JSONResponse:
-    """The JSON error response (security headers are added by the middleware)."""
-    body = {"error": {"code": code, "message": message, "field": field}}
+    """The JSON error response (security headers are added by the middleware).
+
+    The message is redacted: it often quotes the request's own values back.
+    """
+    body = {"error": {"code": code, "message": redact_text(message), "field": field}}
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
@@ -111,7 +115,12 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     if first.get("type") == "missing":
         message = "is required"
     elif first.get("type") == "json_invalid":
-        message = "the body is not valid JSON"
+        # pydantic's loc is ("body", <character offset>): the field is the body itself.
+        where = first.get("loc", ())
+        at = where[-1] if where and isinstance(where[-1], int) else None
+        field = "body"
+        message = "is not valid JSON" + (f" (at character {at})" if at is not None else "")
+        message += "; send a JSON object with Content-Type: application/json"
     elif first.get("type") == "extra_forbidden":
         message = "is not a known field"
     text = f"{field}: {message}" if field else message

@@ -104,12 +104,16 @@ def _known_secrets(conn: Connection, file: Path | None) -> list[str]:
         return []  # a broken config must not hide the outbox; by-value redaction still runs
 
 
+def _redacted_alert(alert: Alert, secrets: list[str]) -> Alert:
+    document = mask_known_in(redact_secrets(alert.model_dump(mode="json")), secrets)
+    return Alert.model_validate(document)
+
+
 def _redacted(row: QueuedAlert, secrets: list[str]) -> QueuedAlert:
-    document = mask_known_in(redact_secrets(row.alert.model_dump(mode="json")), secrets)
     error = row.last_error
     return replace(
         row,
-        alert=Alert.model_validate(document),
+        alert=_redacted_alert(row.alert, secrets),
         last_error=None if error is None else mask_known(redact_text(error), secrets),
     )
 
@@ -313,7 +317,7 @@ def send_test(
         channel=channel,
         kind=settings.kind,
         delivered=error is None,
-        alert=alert,
+        alert=_redacted_alert(alert, secrets),  # the response never echoes a secret
         error=None if error is None else mask_known(redact_text(error), secrets),
         field=None if error is None else f"channels.{channel}",
     )

@@ -74,6 +74,8 @@ def approve(
 ) -> Recorded:
     """Approve ``stage`` of the flag's rollout (audited as ``rollout.approve``, with ``note``).
 
+    ``note`` is kept with the approval and shown in the report's sign-off table.
+
     Raises:
         NotFoundError: no going rollout, or no such stage.
         ValidationError: the stage needs no approval.

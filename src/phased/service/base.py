@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from phased.core.flags import Flag, FlagSet, Segment
 from phased.core.source import format_loc, parse_loc
 from phased.errors import ConflictError, NotFoundError, PhasedError, ValidationError
+from phased.obs.redact import EXEMPT_KEYS, redact_secrets
 from phased.service import events
 from phased.service.diff import EntityChange, diff_flagsets
 from phased.store import archive, audit, repository
@@ -31,6 +32,9 @@ from phased.store.engine import Store
 from phased.store.repository import Snapshot
 
 T = TypeVar("T")
+
+AUDIT_IDENTIFIERS = EXEMPT_KEYS | {"key"}
+"""Detail keys that name phased's own things, kept readable (their values are still scanned)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +73,16 @@ class Mutation:
         return self._snapshot
 
     def record(self, action: str, entity: str, details: dict[str, Any]) -> AuditEntry:
-        """Append an audit entry (and tell listeners) in this transaction."""
+        """Append an audit entry (and tell listeners) in this transaction.
+
+        The details are redacted first: the chain is append-only, so a secret
+        written into it (a token pasted into a description, a password in an
+        override's note) could never be taken out again. ``key`` is phased's
+        own identifier here (a flag or an alert's key), not a credential.
+        """
+        safe: dict[str, Any] = redact_secrets(details, keep=AUDIT_IDENTIFIERS)
         entry = audit.append(
-            self.conn, ts=self.now, actor=self.actor, action=action, entity=entity, details=details
+            self.conn, ts=self.now, actor=self.actor, action=action, entity=entity, details=safe
         )
         self.entries.append(entry)
         events.emit(self.conn, entry)

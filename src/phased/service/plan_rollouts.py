@@ -485,10 +485,16 @@ def list_rollouts(store: Store, *, active_only: bool = False) -> list[Rollout]:
         return records.all_rollouts(conn, active_only=active_only)
 
 
-def rollout_history(store: Store, flag: str, *, limit: int | None = None) -> list[HistoryEntry]:
-    """The latest rollout's recorded decisions, oldest first (the last ``limit`` of them)."""
+def rollout_history(
+    store: Store, flag: str, *, limit: int | None = None, rollout_id: int | None = None
+) -> list[HistoryEntry]:
+    """A rollout's recorded decisions, oldest first (the last ``limit`` of them).
+
+    Args:
+        rollout_id: an older rollout of the flag (``#N`` in reports); the latest when None.
+    """
     with store.read() as conn:
-        rollout = records.require(conn, flag, going=False)
+        rollout = records.pick(conn, flag, rollout_id)
         return records.history(conn, rollout.id, limit=limit)
 
 

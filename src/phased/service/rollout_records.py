@@ -185,6 +185,25 @@ def require(conn: Connection, flag: str, *, going: bool = True) -> Rollout:
     )
 
 
+def pick(conn: Connection, flag: str, rollout_id: int | None) -> Rollout:
+    """Rollout ``rollout_id`` of ``flag`` (an older one), or the flag's latest when None."""
+    if rollout_id is None:
+        return require(conn, flag, going=False)
+    row = conn.execute(
+        select(rollouts).where(rollouts.c.id == rollout_id, rollouts.c.flag == flag)
+    ).first()
+    if row is None:
+        ids = conn.execute(
+            select(rollouts.c.id).where(rollouts.c.flag == flag).order_by(rollouts.c.id)
+        ).scalars()
+        known = ", ".join(f"#{i}" for i in ids) or "none"
+        raise NotFoundError(
+            f"rollout: {flag!r} has no rollout #{rollout_id}; its rollouts: {known}",
+            field="rollout",
+        )
+    return _rollout(row)
+
+
 def insert_rollout(
     conn: Connection,
     *,

@@ -104,11 +104,11 @@ def judge_run(
     return decide(plan, state, Observations(current=measured), at).evaluations
 
 
-def build_report(store: Store, flag: str) -> str:
-    """The Markdown report of the flag's latest rollout."""
+def build_report(store: Store, flag: str, *, rollout_id: int | None = None) -> str:
+    """The Markdown report of the flag's latest rollout (or of rollout ``rollout_id``)."""
     now = store.clock()
     with store.read() as conn:
-        rollout = records.require(conn, flag, going=False)
+        rollout = records.pick(conn, flag, rollout_id)
         runs = rollout.state.runs
         measured = [outcomes.run_outcomes(conn, flag, run, now) for run in runs]
         timeline = [h for h in records.history(conn, rollout.id) if h.kind not in ("hold", "apply")]
@@ -229,7 +229,7 @@ def _triggers(
 
 def _signoff(rollout: Rollout) -> list[str]:
     lines = ["", "## Approval sign-off", ""]
-    lines += ["| Stage | Approver role | Approved by | Date |", "|---|---|---|---|"]
+    lines += ["| Stage | Approver role | Approved by | Date | Note |", "|---|---|---|---|---|"]
     rows = 0
     for stage in rollout.plan.stages:
         if stage.approval is None:
@@ -237,13 +237,13 @@ def _signoff(rollout: Rollout) -> list[str]:
         roles = " or ".join(stage.approval.roles)
         given = [a for a in rollout.state.approvals if a.stage == stage.name]
         if not given:
-            lines.append(f"| {stage.name} | {roles} | ____________ | ______ |")
+            lines.append(f"| {stage.name} | {roles} | ____________ | ______ | |")
         for a in given:
             lines.append(f"| {stage.name} | {roles} | {a.actor} ({', '.join(a.roles)}) | "
-                         f"{_when(a.at)} |")  # fmt: skip
+                         f"{_when(a.at)} | {_cell(a.note)} |")  # fmt: skip
         rows += 1
     if not rows:
-        lines.append("| (no stage needs an approval) | | | |")
+        lines.append("| (no stage needs an approval) | | | | |")
     ticks = rollout.state.checks
     if ticks or any(s.checklist for s in rollout.plan.stages):
         lines += [

@@ -73,15 +73,18 @@ class HttpPlanRollouts:
         rows = self.http.request("GET", "/rollouts", params={"active_only": active_only})
         return [rollout_of(r) for r in rows]
 
-    def rollout_history(self, flag: str, *, limit: int | None = None) -> list[HistoryEntry]:
+    def rollout_history(
+        self, flag: str, *, limit: int | None = None, rollout_id: int | None = None
+    ) -> list[HistoryEntry]:
         """The rollout's recorded decisions, newest first."""
         from phased.core.gates import GateResult
         from phased.core.stage_entry import Waiting
         from phased.service.rollout_records import HistoryEntry
 
-        rows = self.http.request(
-            "GET", f"/rollouts/{flag}/history", params={"limit": limit or 10_000}
-        )
+        params: dict[str, int] = {"limit": limit or 10_000}
+        if rollout_id is not None:
+            params["rollout"] = rollout_id
+        rows = self.http.request("GET", f"/rollouts/{flag}/history", params=params)
         return [
             HistoryEntry(
                 id=int(r["id"]),

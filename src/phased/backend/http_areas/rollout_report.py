@@ -13,9 +13,10 @@ class HttpRolloutReport:
     def __init__(self, http: RemoteStore) -> None:
         self.http = http
 
-    def build_report(self, flag: str) -> str:
+    def build_report(self, flag: str, *, rollout_id: int | None = None) -> str:
         """The rollout as a document, written by the server."""
-        text: str = self.http.request("GET", f"/rollouts/{flag}/report", raw=True)
+        params = {} if rollout_id is None else {"rollout": rollout_id}
+        text: str = self.http.request("GET", f"/rollouts/{flag}/report", raw=True, params=params)
         return text
 
     def summary_dict(self, flag: str) -> dict[str, Any]:

@@ -280,10 +280,15 @@ def rollout_status(flag: str, store: StoreDep, _who: Reader) -> RolloutStatus:
 
 @router.get("/rollouts/{flag}/history", operation_id="rollout_history")
 def rollout_history(
-    flag: str, store: StoreDep, _who: Reader, limit: int = Query(default=50, ge=1, le=10_000)
+    flag: str,
+    store: StoreDep,
+    _who: Reader,
+    limit: int = Query(default=50, ge=1, le=10_000),
+    rollout: int | None = Query(default=None, ge=1, description="An older rollout's id."),
 ) -> list[dict[str, Any]]:
     """Recorded decisions about the rollout, newest first, with every gate evaluation."""
-    return [e.to_dict() for e in plan_rollouts.rollout_history(store, flag, limit=limit)]
+    entries = plan_rollouts.rollout_history(store, flag, limit=limit, rollout_id=rollout)
+    return [e.to_dict() for e in entries]
 
 
 @router.get(
@@ -292,9 +297,15 @@ def rollout_history(
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/markdown": {}}, "description": "The report (Markdown)."}},
 )
-def rollout_report(flag: str, store: StoreDep, _who: Reader) -> PlainTextResponse:
+def rollout_report(
+    flag: str,
+    store: StoreDep,
+    _who: Reader,
+    rollout: int | None = Query(default=None, ge=1, description="An older rollout's id."),
+) -> PlainTextResponse:
     """The rollout as a document, Actual / Status filled from what was measured."""
-    return PlainTextResponse(build_report(store, flag), media_type="text/markdown")
+    text = build_report(store, flag, rollout_id=rollout)
+    return PlainTextResponse(text, media_type="text/markdown")
 
 
 @router.post("/rollouts/{flag}/approve", operation_id="approve_stage")
