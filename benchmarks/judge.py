@@ -127,8 +127,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--judges", default="phased,argo,flagger,kayenta")
-    parser.add_argument("--cases", default="", help="comma-separated case names (default all)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "judge.md"))
+    parser.add_argument("--cases", default="", help="case names separated by ; (default all)")
+    parser.add_argument(
+        "--out", default="", help="where to write the table (default results/judge.md, full runs)"
+    )
     parser.add_argument("--traffic", default="iid,realistic", help="iid, realistic or both")
     args = parser.parse_args()
     judges = [j for j in args.judges.split(",") if j]
@@ -137,7 +139,7 @@ def main() -> None:
         *(CASES if "iid" in kinds else ()),
         *(REAL_CASES if "realistic" in kinds else ()),
     ]
-    cases = [c for c in pool if not args.cases or c.name in args.cases.split(",")]
+    cases = [c for c in pool if not args.cases or c.name in args.cases.split(";")]
 
     results: dict[tuple[str, str], tuple[float, float]] = {}
     margins: list[str] = []
@@ -213,13 +215,17 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print()
     print(text)
-    if (
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"written to {args.out}")
+    elif (
         args.runs >= 1000
         and {"phased", "argo", "flagger", "kayenta"} <= set(judges)
         and len(cases) == len(CASES) + len(REAL_CASES)
     ):
-        Path(args.out).write_text(text)
-        print(f"written to {args.out}")
+        out = Path(__file__).parent / "results" / "judge.md"
+        out.write_text(text)
+        print(f"written to {out}")
 
 
 if __name__ == "__main__":
