@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 from datetime import UTC, datetime
@@ -67,7 +69,9 @@ class TestUnitsSummary:
             assert rollup == full
             assert full.units <= 8
             counts = sorted((h, tuple(r)) for h, r in full.records.items())
-            assert counts == sorted((h, tuple(r)) for h, r in Units.from_dict(full.to_dict()).records.items())
+            assert counts == sorted(
+                (h, tuple(r)) for h, r in Units.from_dict(full.to_dict()).records.items()
+            )
         finally:
             units_module.UNIT_CAP = old
 
@@ -93,7 +97,7 @@ class TestUnitsSummary:
         assert units.record_of(unit_hash("a"))[:2] == (2, 1)  # type: ignore[index]
 
     def test_bad_records_are_refused_with_the_field(self) -> None:
-        with pytest.raises(ValidationError, match="units.records"):
+        with pytest.raises(ValidationError, match=r"units\.records"):
             Units.from_dict({"records": {"00000000000000ff": [1, 2, 0, 0, 0]}})
         with pytest.raises(ValidationError, match="units"):
             Units.from_dict({"requests": -1})
@@ -120,14 +124,14 @@ class TestAggregateCarriesUnits:
         data = agg.to_dict()
         data["requests"] = 0
         data["errors"] = 0
-        with pytest.raises(ValidationError, match="aggregate.units"):
+        with pytest.raises(ValidationError, match=r"aggregate\.units"):
             Aggregate.from_dict(data)
 
 
 def population(rng: random.Random, n: int, sigma: float) -> list[float]:
     weights = [rng.lognormvariate(0.0, sigma) for _ in range(n)]
     total = sum(weights)
-    return list(__import__("itertools").accumulate(w / total for w in weights))
+    return list(itertools.accumulate(w / total for w in weights))
 
 
 def rollout(
@@ -160,7 +164,7 @@ def rollout(
     arms = (Aggregate(), Aggregate())
     for minute in range(minutes):
         for _ in range(rpm):
-            u = min(__import__("bisect").bisect_right(cumulative, rng.random()), users - 1)
+            u = min(bisect.bisect_right(cumulative, rng.random()), users - 1)
             rate, factor = own.get(u, (None, 1.0))
             base = cand_error if cand[u] else 0.02
             arms[0 if cand[u] else 1].record(
@@ -190,9 +194,7 @@ class TestNullCalibration:
     )
     def test_false_rollbacks_within_alpha(self, kind: str, metric: str, options: dict) -> None:
         rng = random.Random(f"null-{kind}")
-        flagged = sum(
-            rollout(rng, metric=metric, **options) is not None for _ in range(self.RUNS)
-        )
+        flagged = sum(rollout(rng, metric=metric, **options) is not None for _ in range(self.RUNS))
         assert flagged <= self.ALLOWED, f"{kind}: {flagged} of {self.RUNS}"
 
     def test_request_level_test_breaks_on_troubled_users(self) -> None:
@@ -219,7 +221,8 @@ class TestUnitComparison:
             cand.record(error=True, unit="only-one")  # one user failing fifty times
             ctrl.record(error=i % 10 == 0, unit=f"c-{i % 20}")
         verdict = compare_metric("error_rate", cand, ctrl, alpha=0.00375)
-        assert verdict.insufficient_data and not verdict.harmful
+        assert verdict.insufficient_data
+        assert not verdict.harmful
         assert "too few units" in verdict.reason
 
     def test_reason_counts_units(self) -> None:
@@ -229,7 +232,8 @@ class TestUnitComparison:
             ctrl.record(error=i % 50 == 0, unit=f"k-{i}")
         verdict = compare_metric("error_rate", cand, ctrl, alpha=0.00375)
         assert verdict.harmful
-        assert "by unit" in verdict.reason and "candidate units with errors" in verdict.reason
+        assert "by unit" in verdict.reason
+        assert "candidate units with errors" in verdict.reason
 
     def test_depth_weights_sum_to_at_most_one(self) -> None:
         assert sum(depth_weight(d) for d in range(65)) <= 1.0
@@ -244,7 +248,8 @@ class TestUnitComparison:
         alone = compare_metric("error_rate", *second, alpha=0.1)
         both = compare_metric("error_rate", *second, alpha=0.1, prior_segments=[first])
         assert both.candidate_n == 1  # the troubled unit counted once over the rollout
-        assert not both.harmful and not alone.harmful
+        assert not both.harmful
+        assert not alone.harmful
 
 
 class TestStickyWarning:
@@ -265,5 +270,6 @@ class TestStickyWarning:
         current = StageOutcomes("canary", "prod", cand, ctrl, 60.0)
         decision = decide(plan, state, Observations(current=current), t0)
         notes = [a for a in decision.alerts if a.key.startswith("units-in-both-arms")]
-        assert notes and "1 unit(s) recorded in both arms" in notes[0].message
+        assert notes
+        assert "1 unit(s) recorded in both arms" in notes[0].message
         assert "'user'" in notes[0].message

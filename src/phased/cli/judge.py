@@ -44,7 +44,8 @@ def _counts(data: Mapping[str, Any], name: str) -> dict[str, int]:
         out[field] = value
     if out["errors"] > out["requests"]:
         raise ValueError(
-            f"{name}.errors: must be at most requests (got {out['errors']} of {out['requests']})"
+            f"{name}.errors: need 0 <= errors <= requests "
+            f"(got {out['errors']} of {out['requests']})"
         )
     return out
 
