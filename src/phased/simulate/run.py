@@ -241,7 +241,7 @@ class Population:
     def __init__(self, traffic: TrafficModel, rng: random.Random) -> None:
         self.traffic, self.rng = traffic, rng
         n = traffic.user_count
-        sigma = 0.0 if isinstance(traffic.users, int) else traffic.users.activity_sigma
+        sigma = traffic.users.activity_sigma
         self.special: dict[int, tuple[float | None, float]] = {}
         bots = traffic.bots
         if traffic.troubled is not None:

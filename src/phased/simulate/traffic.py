@@ -160,8 +160,9 @@ class TrafficModel(_Model):
     decide_every_minutes: int = Field(
         default=1, ge=1, description="How often the engine looks (the reconcile interval)."
     )
-    users: int | Users = Field(
-        default=10_000, description="A count, or {count, activity_sigma} for unequal users."
+    users: Users = Field(
+        default=Users(count=10_000),
+        description="A count, or {count, activity_sigma} for unequal users.",
     )
     troubled: Troubled | None = None
     slow: Slow | None = None
@@ -179,17 +180,15 @@ class TrafficModel(_Model):
             raise ValueError(f"must be more than 0 (got {value:g})")
         return value
 
-    @field_validator("users")
+    @field_validator("users", mode="before")
     @classmethod
-    def _count(cls, value: int | Users) -> int | Users:
-        if isinstance(value, int) and value < 1:
-            raise ValueError(f"must be at least 1 (got {value})")
-        return value
+    def _count(cls, value: object) -> object:
+        return {"count": value} if isinstance(value, int) and not isinstance(value, bool) else value
 
     @property
     def user_count(self) -> int:
         """How many distinct users there are."""
-        return self.users if isinstance(self.users, int) else self.users.count
+        return self.users.count
 
     @property
     def by_unit(self) -> bool:
@@ -198,8 +197,9 @@ class TrafficModel(_Model):
         With alike users whose requests fail independently, requests are
         independent and each may be its own unit, as before units existed.
         """
-        unequal = not isinstance(self.users, int) and self.users.activity_sigma > 0
-        return unequal or any(x is not None for x in (self.troubled, self.slow, self.bots))
+        return self.users.activity_sigma > 0 or any(
+            x is not None for x in (self.troubled, self.slow, self.bots)
+        )
 
     @model_validator(mode="after")
     def _shares(self) -> TrafficModel:
