@@ -198,3 +198,10 @@ class TestUnits:
         second["control"]["requests"] += 1
         error = ask(judge, second)["error"]
         assert error.startswith(f"minute 1: units: {moved!r} is in both arms of stage canary-5")
+
+    def test_units_in_one_arm_only_are_refused(self, judge: subprocess.Popen[str]) -> None:
+        send(judge, {"type": "run_start"})
+        message = unit_minute(0, random.Random(1))
+        del message["control"]["units"]
+        error = ask(judge, message)["error"]
+        assert error.startswith("minute 0: control.units: missing while the other arm has units")

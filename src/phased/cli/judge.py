@@ -116,6 +116,12 @@ def _check_sticky(replay: Any, cand: dict[str, Any], ctrl: dict[str, Any]) -> No
     """Refuse a unit in both arms of one stage (this minute or earlier in the stage)."""
     from phased.core.units import unit_hash
 
+    for have, lack, name in ((cand, ctrl, "control"), (ctrl, cand, "candidate")):
+        if "units" in have and "units" not in lack and lack.get("requests"):
+            raise ValueError(
+                f"{name}.units: missing while the other arm has units; give both arms' "
+                "units (the analysis is by unit) or neither"
+            )
     mine = {row[0] for row in cand.get("units", ())}
     theirs = {row[0] for row in ctrl.get("units", ())}
     both = sorted(mine & theirs)
