@@ -18,6 +18,7 @@ median above 120 prints ">120").
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -137,6 +138,8 @@ def main() -> None:
         default=0,
         help="run Kayenta (the slowest judge) on the first N seeds only (default all)",
     )
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. +runs")
+    parser.add_argument("--dump", default="", help="also write every run's minute as JSON here")
     parser.add_argument("--traffic", default="iid,realistic", help="iid, realistic or both")
     args = parser.parse_args()
     judges = [j for j in args.judges.split(",") if j]
@@ -150,18 +153,24 @@ def main() -> None:
     results: dict[tuple[str, str], tuple[float, float]] = {}
     margins: list[str] = []
     timings: dict[str, float] = dict.fromkeys(judges, 0.0)
+    dumped: dict[str, dict[str, list[int | None]]] = {}
     for case in cases:
         outcomes: dict[str, list[int | None]] = {j: [] for j in judges}
-        for seed in range(args.runs):
+        for seed in range(args.first_seed, args.first_seed + args.runs):
             run = generate_real(case, seed) if isinstance(case, RealCase) else generate(case, seed)
             for j in judges:
-                if j == "kayenta" and args.kayenta_runs and seed >= args.kayenta_runs:
+                if (
+                    j == "kayenta"
+                    and args.kayenta_runs
+                    and seed >= args.first_seed + args.kayenta_runs
+                ):
                     continue
                 start = time.perf_counter()
                 outcomes[j].append(JUDGES[j](run))
                 timings[j] += time.perf_counter() - start
         if "phased" in judges and by_target(case, outcomes["phased"]):
             margins.append(by_target(case, outcomes["phased"]))
+        dumped[case.name] = outcomes
         for j in judges:
             results[(case.name, j)] = summarize(outcomes[j])
             share, median = results[(case.name, j)]
@@ -232,6 +241,8 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print()
     print(text)
+    if args.dump:
+        Path(args.dump).write_text(json.dumps({"first_seed": args.first_seed, "cases": dumped}))
     if args.out:
         Path(args.out).write_text(text)
         print(f"written to {args.out}")
