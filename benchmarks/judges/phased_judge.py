@@ -14,7 +14,10 @@ what ``decide`` calls; the two must agree.
 
 from __future__ import annotations
 
-from benchmarks.judges.traffic import Run
+from collections.abc import Iterator
+
+from benchmarks.judges.realistic import unit_hashes
+from benchmarks.judges.traffic import Arm, Run
 
 from phased.core.analysis import DEFAULT_FALSE_ROLLBACK_RATE, compare_metric, split_budget
 from phased.core.decide import DecisionKind
@@ -45,6 +48,24 @@ def plan_for(share: float) -> Plan:
     return _plans[share]
 
 
+def _units(run: Run, arm: Arm, minute: int) -> Iterator[tuple[int, int, int, int, int, float]]:
+    """The minute's per-unit breakdown, units identified by the hash the SDK would ship."""
+    if arm.units is None:
+        return iter(())
+    hashes = unit_hashes(run.case.users)  # type: ignore[attr-defined]
+    um = arm.units[minute]
+    return (
+        (hashes[i], n, e, 0, 0, peak)
+        for i, n, e, peak in zip(
+            um.ids.tolist(),
+            um.requests.tolist(),
+            um.errors.tolist(),
+            um.max_latency.tolist(),
+            strict=True,
+        )
+    )
+
+
 def judge(run: Run) -> int | None:
     """The minute at which the engine rolls back, or None if it never does."""
     replay = Replay(plan_for(run.case.share))
@@ -58,6 +79,7 @@ def judge(run: Run) -> int | None:
                 requests=int(arm.requests[minute]),
                 errors=int(arm.errors[minute]),
                 latency_ms=arm.latency[minute].tolist(),
+                units=_units(run, arm, minute),
             )
         decision = replay.step(replay.at(minute + 1))
         if decision.kind is DecisionKind.ROLLBACK:
@@ -76,6 +98,7 @@ def judge_api(run: Run) -> int | None:
                 requests=int(arm.requests[minute]),
                 errors=int(arm.errors[minute]),
                 latency_ms=arm.latency[minute].tolist(),
+                units=_units(run, arm, minute),
             )
         for metric in TRIGGERS:
             if compare_metric(metric, cand, ctrl, alpha=alphas[metric]).harmful:

@@ -34,6 +34,11 @@ def client(workdir: Path) -> Client:
     return Client.from_file(path, environment="prod")
 
 
+def _track_one(c: Client, item: tuple[str, str]) -> bool:
+    with c.track(FLAG, user=item[0], role=item[1]) as t:
+        return t.enabled
+
+
 def build(workdir: Path) -> list[Adapter]:
     """The ``is_enabled`` row, the ``evaluate`` row and, when available, OpenFeature."""
     c = client(workdir)
@@ -54,6 +59,16 @@ def build(workdir: Path) -> list[Adapter]:
                 n += 1
         return n
 
+    track = c.track
+
+    def run_track(items: list[tuple[str, str]]) -> int:
+        n = 0
+        for user, role in items:
+            with track(FLAG, user=user, role=role) as t:
+                if t.enabled:
+                    n += 1
+        return n
+
     rows = [
         Adapter(
             name="phased is_enabled",
@@ -72,6 +87,16 @@ def build(workdir: Path) -> list[Adapter]:
             builds_context=False,
         ),
     ]
+    rows.append(
+        Adapter(
+            name="phased track() (evaluate + measure, unit kept)",
+            call=f'with client.track("{FLAG}", user=u, role=r) as t: ...',
+            prepare=_pairs,
+            run=run_track,
+            one=lambda item: _track_one(c, item),
+            builds_context=False,
+        )
+    )
     of_row = openfeature_adapter(c)
     if of_row is not None:
         rows.append(of_row)

@@ -134,3 +134,74 @@ class TestBadPlan:
         )
         assert done.returncode == 1
         assert "plan.yaml:12: rollback[0].metric: unknown metric 'error_ratio'" in done.stderr
+
+
+def unit_minute(k: int, rng: random.Random, troubled: str | None = None) -> dict[str, Any]:
+    """A minute by user: 20 users of the candidate arm, 380 of the control, one request each."""
+
+    def arm(prefix: str, count: int) -> dict[str, Any]:
+        units = {}
+        for _ in range(count):
+            uid = f"{prefix}-{rng.randrange(count * 3)}"
+            if uid in units:
+                continue
+            failing = uid == troubled
+            units[uid] = {
+                "requests": 5 if failing else 1,
+                "errors": 4 if failing else int(rng.random() < 0.01),
+                "latency_ms": [rng.lognormvariate(4.79, 0.73) for _ in range(5 if failing else 1)],
+            }
+        return {
+            "requests": sum(u["requests"] for u in units.values()),
+            "errors": sum(u["errors"] for u in units.values()),
+            "units": units,
+        }
+
+    return {"type": "minute", "minute": k, "candidate": arm("c", 20), "control": arm("k", 380)}
+
+
+class TestUnits:
+    """Per-unit breakdowns: analysed by unit; inconsistent ones refused with minute and field."""
+
+    def test_a_troubled_candidate_user_is_one_unit_not_a_regression(
+        self, judge: subprocess.Popen[str]
+    ) -> None:
+        rng = random.Random(3)
+        send(judge, {"type": "run_start"})
+        answers = [ask(judge, unit_minute(k, rng, troubled="c-7")) for k in range(25)]
+        assert {a["decision"] for a in answers} == {"continue"}
+
+    def test_unit_totals_must_add_up(self, judge: subprocess.Popen[str]) -> None:
+        send(judge, {"type": "run_start"})
+        message = unit_minute(4, random.Random(1))
+        message["candidate"]["errors"] += 1
+        error = ask(judge, message)["error"]
+        assert error.startswith("minute 4: candidate.units:")
+        assert "errors add up to" in error
+
+    def test_negative_counts_name_the_unit(self, judge: subprocess.Popen[str]) -> None:
+        send(judge, {"type": "run_start"})
+        message = unit_minute(2, random.Random(1))
+        uid = next(iter(message["control"]["units"]))
+        message["control"]["units"][uid]["requests"] = -1
+        error = ask(judge, message)["error"]
+        assert error == f"minute 2: control.units.{uid}.requests: must be >= 0 (got -1)"
+
+    def test_a_unit_in_both_arms_is_refused(self, judge: subprocess.Popen[str]) -> None:
+        send(judge, {"type": "run_start"})
+        rng = random.Random(2)
+        first = unit_minute(0, rng)
+        assert ask(judge, first)["decision"] == "continue"
+        second = unit_minute(1, rng)
+        moved = next(iter(first["candidate"]["units"]))
+        second["control"]["units"][moved] = {"requests": 1, "errors": 0, "latency_ms": [100.0]}
+        second["control"]["requests"] += 1
+        error = ask(judge, second)["error"]
+        assert error.startswith(f"minute 1: units: {moved!r} is in both arms of stage canary-5")
+
+    def test_units_in_one_arm_only_are_refused(self, judge: subprocess.Popen[str]) -> None:
+        send(judge, {"type": "run_start"})
+        message = unit_minute(0, random.Random(1))
+        del message["control"]["units"]
+        error = ask(judge, message)["error"]
+        assert error.startswith("minute 0: control.units: missing while the other arm has units")

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from phased.core.decide import decide
 from phased.core.gates import Observations, StageOutcomes
+from phased.core.metric_format import fmt_axis, fmt_change, fmt_metric, unit_of
 from phased.core.outcomes import Aggregate
 from phased.core.plans import Plan, parse_plan
 from phased.core.rollout_state import (
@@ -21,7 +22,6 @@ from phased.core.rollout_state import (
     tick,
 )
 from phased.core.summary import summarize
-from phased.core.units import fmt_axis, fmt_change, fmt_metric, unit_of
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -56,6 +56,31 @@ class TestTrack:
         assert cand.metrics["accuracy"][0] == pytest.approx(0.9 * enabled_users)
         assert ctrl.fallbacks == ctrl.retries == 0
 
+    def test_windows_carry_the_stickiness_key_as_units(self, tmp_path: Path) -> None:
+        """Each request's unit is the flag's stickiness key; a unit never lands in both arms."""
+        path = tmp_path / "flags.yaml"
+        path.write_text(
+            FLAGS + "  by_tenant:\n    stickiness: tenant\n    environments:\n"
+            "      prod: {rollout: 50}\n",
+            encoding="utf-8",
+        )
+        sink = MemorySink()
+        client = Client.from_file(path, environment="prod", sink=sink)
+        for i in range(300):
+            with client.track("awf_bundle", user=f"u{i % 30}") as t:
+                if i % 30 == 0:
+                    t.error()
+            with client.track("by_tenant", user=f"u{i}", tenant=f"t{i % 7}"):
+                pass
+        client.close()
+        cand, ctrl = sink.total("awf_bundle", Arm.CANDIDATE), sink.total("awf_bundle", "control")
+        assert cand.units.units + ctrl.units.units == 30
+        assert cand.units.requests + ctrl.units.requests == 300
+        assert not cand.units.records.keys() & ctrl.units.records.keys()
+        assert cand.units.with_errors + ctrl.units.with_errors == 1
+        tenants = sink.total("by_tenant", Arm.CANDIDATE).units.units
+        assert tenants + sink.total("by_tenant", Arm.CONTROL).units.units == 7
+
     def test_latency_is_measured(self, flags_file: Path) -> None:
         sink = MemorySink()
         client = Client.from_file(flags_file, environment="prod", sink=sink)

@@ -148,3 +148,23 @@ class TestOutcomes:
         response = sdk.post("/api/v1/sdk/outcomes", json=batch)
         assert response.status_code == 422
         assert response.json()["error"]["field"].startswith("windows[0]")
+
+    def test_windows_with_and_without_units_are_accepted(self, server: RunningServer) -> None:
+        """New SDKs send per-unit records; batches of older ones (no units) still merge."""
+        sdk = server.client(server.token("sdk", environment="prod"))
+        old = _batch(uuid.uuid4().hex)
+        assert "units" not in old["windows"][0]["aggregate"]
+        new = _batch(uuid.uuid4().hex)
+        agg = Aggregate()
+        for i in range(10):
+            agg.record(latency_ms=100 + i, error=i < 1, user=f"u{i}", unit=f"u{i % 4}")
+        new["windows"][0]["aggregate"] = agg.to_dict()
+        assert new["windows"][0]["aggregate"]["units"]["requests"] == 10
+        for batch in (old, new):
+            response = sdk.post("/api/v1/sdk/outcomes", json=batch)
+            assert response.json() == {"accepted": 1, "duplicate": False}
+        bad = _batch(uuid.uuid4().hex)
+        bad["windows"][0]["aggregate"]["units"] = {"requests": -3}
+        response = sdk.post("/api/v1/sdk/outcomes", json=bad)
+        assert response.status_code == 422
+        assert response.json()["error"]["field"] == "windows[0].units"

@@ -151,3 +151,17 @@ class TestDryRun:
         result = run(PLAN + "mode: dry_run\n")
         assert result.candidate_requests == 0
         assert all(e.reason.startswith("[dry run]") for e in result.events if e.event == "advance")
+
+
+class TestRealUsersRun:
+    """A healthy candidate among real users completes; outcomes carry the stickiness key."""
+
+    def test_real_users_example_completes_by_unit(self) -> None:
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[2] / "examples"
+        plan = parse_plan((root / "plans" / "quickstart.yaml").read_text(encoding="utf-8"))
+        traffic = parse_traffic((root / "traffic" / "real-users.yaml").read_text(encoding="utf-8"))
+        result = simulate(plan, traffic)
+        assert result.outcome == "completed"
+        assert result.first("rollback") is None

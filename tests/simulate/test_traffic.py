@@ -71,3 +71,58 @@ class TestLatency:
         values = sorted(math.exp(latency.mu + latency.sigma * rng.gauss()) for _ in range(40_000))
         assert values[20_000] == pytest.approx(120, rel=0.03)
         assert values[38_000] == pytest.approx(400, rel=0.05)
+
+
+REAL = """\
+seed: 3
+requests_per_minute: 200
+duration_minutes: 30
+users: {count: 500, activity_sigma: 1.5}
+troubled: {share: 0.02, error_rate: 0.5}
+slow: {share: 0.02, latency_factor: 4}
+bots: {count: 2, traffic_share: 0.05, error_rate: 0.95}
+incidents:
+  - {at_minute: 5, minutes: 3, error_rate: 0.3}
+daily_cycle: {amplitude: 0.5, peak_minute: 0}
+control:   {error_rate: 0.01}
+candidate: {error_rate: 0.01}
+"""
+
+
+class TestRealUsers:
+    """Models with real users: unequal activity, troubled and slow users, bots, incidents."""
+
+    def test_parses_and_switches_to_units(self) -> None:
+        model = parse_traffic(REAL, "r.yaml")
+        assert model.user_count == 500
+        assert model.by_unit
+        assert not parse_traffic(MODEL, "t.yaml").by_unit
+
+    def test_population_is_heavy_tailed_with_bots_and_cycle(self) -> None:
+        from phased.simulate.run import Population
+
+        model = parse_traffic(REAL, "r.yaml")
+        people = Population(model, random.Random(1))
+        picks = [people.pick() for _ in range(20_000)]
+        counts = sorted((picks.count(u) for u in set(picks)), reverse=True)
+        assert sum(counts[:2]) / 20_000 > 0.04  # the two bots carry about 5 %
+        assert counts[10] > 10 * counts[len(counts) // 2]  # a few users make most requests
+        bots = [u for u, (rate, _) in people.special.items() if rate == 0.95]
+        assert len(bots) == 2
+        assert people.rate(0) == pytest.approx(300)
+        assert people.rate(720) == pytest.approx(100)
+        assert people.incident(6) == pytest.approx(0.3)
+        assert people.incident(8) == 0.0
+
+    @pytest.mark.parametrize(
+        ("change", "expected"),
+        [
+            ("activity_sigma: 1.5", "r.yaml:4: users.activity_sigma"),
+            ("traffic_share: 0.05", "r.yaml:7: bots.traffic_share"),
+        ],
+    )
+    def test_bad_numbers(self, change: str, expected: str) -> None:
+        key, value = change.split(": ")
+        with pytest.raises(SourceError) as err:
+            parse_traffic(REAL.replace(change, f"{key}: {-float(value)}"), "r.yaml")
+        assert str(err.value).startswith(expected)

@@ -10,7 +10,9 @@ Protocol (one JSON object per line)::
     {"type": "run_end"}                        no answer
 
 Any number of runs per process. An arm may also carry ``fallbacks``,
-``retries`` and ``cost_usd``. A malformed line is answered with
+``retries``, ``cost_usd`` and ``units``: the minute's breakdown by randomisation
+unit, ``{"<unit id>": {"requests": n, "errors": e, "latency_ms": [...]}}``, whose
+sums are the arm's totals; with units the judge analyses by unit. A malformed line is answered with
 ``{"error": ...}`` so the feeder stays in step. Run it as ``phased judge`` or,
 to skip loading the other commands, ``python -m phased.cli.judge``.
 """
@@ -30,25 +32,112 @@ from phased.errors import PhasedError
 _TERMINAL = {"rolled_back": "rollback", "completed": "complete"}
 
 
+_COUNTS = ("requests", "errors", "fallbacks", "retries")
+
+
+def _counts(data: Mapping[str, Any], name: str) -> dict[str, int]:
+    out = {}
+    for field in _COUNTS:
+        value = int(data.get(field, 0))
+        if value < 0:
+            raise ValueError(f"{name}.{field}: must be >= 0 (got {value})")
+        out[field] = value
+    if out["errors"] > out["requests"]:
+        raise ValueError(
+            f"{name}.errors: need 0 <= errors <= requests "
+            f"(got {out['errors']} of {out['requests']})"
+        )
+    return out
+
+
+def _latency(data: Mapping[str, Any], name: str) -> list[float]:
+    latency = data.get("latency_ms") or []
+    if not isinstance(latency, list):
+        raise ValueError(f"{name}.latency_ms: expected a list of milliseconds")
+    return [float(v) for v in latency]
+
+
 def _arm(data: Any, name: str) -> dict[str, Any]:
     if data is None:
         return {"requests": 0}
     if not isinstance(data, Mapping):
         raise ValueError(f"{name}: expected an object with requests, errors, latency_ms")
-    requests, errors = int(data.get("requests", 0)), int(data.get("errors", 0))
-    if requests < 0 or not 0 <= errors <= requests:
-        raise ValueError(f"{name}: need 0 <= errors <= requests (got {errors} of {requests})")
-    latency = data.get("latency_ms") or ()
-    if not isinstance(latency, list):
-        raise ValueError(f"{name}.latency_ms: expected a list of milliseconds")
-    return {
-        "requests": requests,
-        "errors": errors,
+    counts = _counts(data, name)
+    latency = _latency(data, name)
+    out: dict[str, Any] = {
+        **counts,
         "latency_ms": latency,
-        "fallbacks": int(data.get("fallbacks", 0)),
-        "retries": int(data.get("retries", 0)),
         "cost_usd": float(data.get("cost_usd", 0.0)),
     }
+    units = data.get("units")
+    if units is None:
+        return out
+    if not isinstance(units, Mapping):
+        raise ValueError(f"{name}.units: expected an object of unit id → outcomes")
+    rows, sums, peaks = [], dict.fromkeys(_COUNTS, 0), []
+    for unit, outcome in units.items():
+        where = f"{name}.units.{unit}"
+        if not isinstance(outcome, Mapping):
+            raise ValueError(f"{where}: expected an object with requests, errors, latency_ms")
+        mine = _counts(outcome, where)
+        lat = _latency(outcome, where)
+        for field in _COUNTS:
+            sums[field] += mine[field]
+        peaks.extend(lat)
+        rows.append(
+            (
+                str(unit),
+                mine["requests"],
+                mine["errors"],
+                mine["fallbacks"],
+                mine["retries"],
+                max(lat) if lat else None,
+            )
+        )
+    for field in _COUNTS:
+        if field in data and sums[field] != counts[field]:
+            raise ValueError(
+                f"{name}.units: the units' {field} add up to {sums[field]}, the arm's "
+                f"{field} is {counts[field]}; the units must be the arm's breakdown"
+            )
+        out[field] = sums[field] if field not in data else counts[field]
+    if not latency:
+        out["latency_ms"] = peaks
+    elif peaks and len(peaks) != len(latency):
+        raise ValueError(
+            f"{name}.units: {len(peaks)} latencies by unit, {len(latency)} in the arm's "
+            "latency_ms; give them once (in the units) or make them the same samples"
+        )
+    out["units"] = rows
+    return out
+
+
+def _check_sticky(replay: Any, cand: dict[str, Any], ctrl: dict[str, Any]) -> None:
+    """Refuse a unit in both arms of one stage (this minute or earlier in the stage)."""
+    from phased.core.units import unit_hash
+
+    for have, lack, name in ((cand, ctrl, "control"), (ctrl, cand, "candidate")):
+        if "units" in have and "units" not in lack and lack.get("requests"):
+            raise ValueError(
+                f"{name}.units: missing while the other arm has units; give both arms' "
+                "units (the analysis is by unit) or neither"
+            )
+    mine = {row[0] for row in cand.get("units", ())}
+    theirs = {row[0] for row in ctrl.get("units", ())}
+    both = sorted(mine & theirs)
+    arms = replay.arms()
+    if not both and arms is not None:
+        seen_cand, seen_ctrl = arms[0].units.records, arms[1].units.records
+        both = sorted(
+            [u for u in mine if unit_hash(u) in seen_ctrl]
+            + [u for u in theirs if unit_hash(u) in seen_cand]
+        )
+    if both:
+        raise ValueError(
+            f"units: {both[0]!r} is in both arms of stage {_stage(replay)} (candidate and "
+            "control); assignment is sticky per unit, so the stickiness key fed to the judge "
+            "is not the one the flag hashes"
+        )
 
 
 def serve(plan_path: Path, stdin: IO[str], stdout: IO[str], *, auto_approve: bool = True) -> int:
@@ -77,8 +166,12 @@ def serve(plan_path: Path, stdin: IO[str], stdout: IO[str], *, auto_approve: boo
             if replay is None:
                 raise ValueError('minute before run_start: send {"type": "run_start"} first')
             minute = float(message.get("minute", 0))
-            cand = _arm(message.get("candidate"), "candidate")
-            ctrl = _arm(message.get("control"), "control")
+            try:
+                cand = _arm(message.get("candidate"), "candidate")
+                ctrl = _arm(message.get("control"), "control")
+                _check_sticky(replay, cand, ctrl)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"minute {minute:g}: {exc}") from None
             word = _TERMINAL.get(replay.state.phase.value)
             if word is not None:
                 answer = {"decision": word, "stage": _stage(replay), "reason": replay.state.reason}

@@ -142,6 +142,7 @@ class _Decider:
         incident = self._incident_action()
         if state.phase is RolloutPhase.PENDING:
             return self._start()
+        self._sticky_check()
         fired = self._triggers() + stalled_sources(self.plan, self.index, self.measurements)
         action, why = max([*fired, *incident], key=lambda p: p[0].rank, default=(None, ""))
         if action is not None:
@@ -155,6 +156,31 @@ class _Decider:
             self._requirements()
             return self._result(DecisionKind.HOLD, state.paused_reason or "paused")
         return self._progress()
+
+    def _sticky_check(self) -> None:
+        """Warn when a unit shows up in both arms of the stage: stickiness is broken.
+
+        The flag assigns a unit (its stickiness key) to one arm for the whole
+        stage; a unit in both means the application passes another key to
+        ``track()`` than the flag hashes, and the by-unit analysis loses its footing.
+        """
+        if self.outcomes is None:
+            return
+        cand, ctrl = self.outcomes.candidate.units, self.outcomes.control.units
+        if not cand.units or not ctrl.units:
+            return
+        both = cand.records.keys() & ctrl.records.keys()
+        if both:
+            message = (
+                f"stage {self.stage.name}: {len(both):,} unit(s) recorded in both arms; "
+                f"assignment is sticky on {self.plan.stickiness!r}, so the unit id passed to "
+                "track() is not the flag's stickiness key (fix the context the application passes)"
+            )
+            self.alerts.append(
+                AlertNote(
+                    severity="warning", key=f"units-in-both-arms:{self.stage.name}", message=message
+                )
+            )
 
     def _start(self) -> Decision:
         waiting = entry_waiting(self.plan, 0, self.state)

@@ -23,6 +23,7 @@ from typing import Any
 import mmh3
 
 from phased.core.sketch import Sketch
+from phased.core.units import Units
 from phased.errors import ValidationError
 
 SLOT_SECONDS = 10
@@ -200,6 +201,7 @@ class Aggregate:
         "metrics",
         "requests",
         "retries",
+        "units",
         "users",
     )
 
@@ -212,6 +214,8 @@ class Aggregate:
         self.latency = Sketch()
         self.metrics: dict[str, list[float]] = {}  # name → [sum, count]
         self.users = UniqueUsers()
+        self.units = Units()
+        """Per-unit records (the flag's stickiness key): what the judge analyses by unit."""
 
     @property
     def successes(self) -> int:
@@ -228,8 +232,9 @@ class Aggregate:
         cost_usd: float = 0.0,
         user: str | None = None,
         metrics: Mapping[str, float] | None = None,
+        unit: str | None = None,
     ) -> None:
-        """Add one request's outcome."""
+        """Add one request's outcome; ``unit`` is the randomised unit (the stickiness key)."""
         self.requests += 1
         if error:
             self.errors += 1
@@ -241,6 +246,14 @@ class Aggregate:
             self.latency.add(latency_ms)
         if user is not None:
             self.users.add(user)
+        if unit is not None:
+            self.units.add(
+                unit,
+                errors=1 if error else 0,
+                fallbacks=1 if fallback else 0,
+                retries=retries,
+                latency_ms=latency_ms,
+            )
         if metrics:
             for name, value in metrics.items():
                 self.add_metric(name, value)
@@ -267,6 +280,8 @@ class Aggregate:
             entry[0] += total
             entry[1] += count
         self.users.merge(other.users)
+        if other.units.requests:
+            self.units.merge(other.units)
 
     @classmethod
     def merged(cls, aggregates: Any) -> Aggregate:
@@ -277,8 +292,12 @@ class Aggregate:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe form for shipping windows to the store or the server."""
-        return {
+        """A JSON-safe form for shipping windows to the store or the server.
+
+        ``units`` is present only when some request carried a unit id, so a
+        window without units is written exactly as before it existed.
+        """
+        out: dict[str, Any] = {
             "requests": self.requests,
             "errors": self.errors,
             "fallbacks": self.fallbacks,
@@ -288,6 +307,9 @@ class Aggregate:
             "metrics": {name: {"sum": s, "count": c} for name, (s, c) in self.metrics.items()},
             "users": self.users.to_dict(),
         }
+        if self.units.requests:
+            out["units"] = self.units.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Aggregate:
@@ -314,6 +336,14 @@ class Aggregate:
             )
         out.latency = Sketch.from_dict(data.get("latency", {}))
         out.users = UniqueUsers.from_dict(data.get("users", {}))
+        if "units" in data:
+            out.units = Units.from_dict(data["units"])
+            if out.units.requests > out.requests or out.units.errors > out.errors:
+                raise ValidationError(
+                    f"aggregate.units: {out.units.requests} requests and {out.units.errors} "
+                    f"errors by unit exceed the window's {out.requests} and {out.errors}",
+                    field="aggregate.units",
+                )
         return out
 
     def __eq__(self, other: object) -> bool:

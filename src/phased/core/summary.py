@@ -25,11 +25,11 @@ from typing import Any, Literal
 from phased.core.decide import Decision, DecisionKind
 from phased.core.durations import format_duration
 from phased.core.gates import GateResult, Observations, StageOutcomes, Verdict
+from phased.core.metric_format import fmt_change, fmt_metric
 from phased.core.plans.audience import describe_audience
 from phased.core.plans.model import OPERATORS, Action, Check, Plan, Trigger
 from phased.core.rollout_state import RolloutPhase, RolloutState
 from phased.core.stage_entry import entry_waiting
-from phased.core.units import fmt_change, fmt_metric
 
 RUNNERS = ("developer", "pm", "admin")
 """Roles that may tick checklist items, resume and advance (the API's ``run_plans``)."""

@@ -340,12 +340,17 @@ class Client:
         except Exception:
             enabled = False
         user = context.get("user") or context.get("session")
+        # The unit the flag randomises (its stickiness key): the judge analyses by it.
+        cf = self._compiled.get(flag)
+        sticky = "user" if cf is None else cf.stickiness
+        unit = user if sticky == "user" else context.get(sticky)
         return Tracking(
             self.tracker,
             flag,
             enabled,
             self.stages.get(flag, ""),
             None if user is None else str(user),
+            unit,
         )
 
     def record(
@@ -361,8 +366,13 @@ class Client:
         cost_usd: float = 0.0,
         user: str | None = None,
         metrics: Mapping[str, float] | None = None,
+        unit: str | None = None,
     ) -> None:
-        """Record an outcome measured elsewhere (``arm`` is ``candidate`` or ``control``)."""
+        """Record an outcome measured elsewhere (``arm`` is ``candidate`` or ``control``).
+
+        ``unit`` is the flag's stickiness key of the request (``user`` by default);
+        with it the judge analyses by unit.
+        """
         self.tracker.record(
             flag,
             Arm(arm),
@@ -374,6 +384,7 @@ class Client:
             cost_usd=cost_usd,
             user=user,
             metrics=metrics,
+            unit=unit,
         )
 
     def close(self) -> None:

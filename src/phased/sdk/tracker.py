@@ -27,9 +27,10 @@ from phased.core.outcomes import Aggregate, Arm, OutcomeKey, slot_of
 Window = tuple[OutcomeKey, Aggregate]
 Raw = tuple[
     float, str, bool, str, float | None, bool, bool, int, float, str | None,
-    Mapping[str, float] | None,
+    Mapping[str, float] | None, str | None,
 ]  # fmt: skip
-"""(ts, flag, candidate?, stage, latency_ms, error, fallback, retries, cost, user, metrics)."""
+"""(ts, flag, candidate?, stage, latency_ms, error, fallback, retries, cost, user, metrics,
+unit: the flag's stickiness key)."""
 
 
 class OutcomeSink(Protocol):
@@ -93,11 +94,12 @@ class Tracker:
         cost_usd: float = 0.0,
         user: str | None = None,
         metrics: Mapping[str, float] | None = None,
+        unit: str | None = None,
     ) -> None:
         """Add one outcome (cheap; never blocks on I/O)."""
         # fmt: off
         raw: Raw = (self.clock(), flag, arm is Arm.CANDIDATE, stage, latency_ms, error,
-                    fallback, retries, cost_usd, user, metrics)
+                    fallback, retries, cost_usd, user, metrics, unit)
         # fmt: on
         self.append(raw)
 
@@ -113,7 +115,8 @@ class Tracker:
         for _ in range(len(buffer)):
             item = buffer.popleft()
             raw = item.raw(offset) if isinstance(item, Tracking) else item
-            ts, flag, candidate, stage, latency, error, fallback, retries, cost, user, metrics = raw
+            (ts, flag, candidate, stage, latency, error, fallback, retries, cost, user, metrics,
+             unit) = raw  # fmt: skip
             key = (flag, Arm.CANDIDATE if candidate else Arm.CONTROL, stage, slot_of(ts))
             agg = windows.get(key)
             if agg is None:
@@ -126,6 +129,7 @@ class Tracker:
                 cost_usd=cost,
                 user=user,
                 metrics=metrics,
+                unit=unit,
             )
 
     # -- the background side ---------------------------------------------------------
@@ -226,14 +230,25 @@ class Tracking:
     _metrics: dict[str, float] | None = None
     _start = 0.0
     _end = 0.0
+    unit: object = None
 
-    def __init__(self, tracker: Tracker, flag: str, enabled: bool, stage: str, user: object):
+    def __init__(  # noqa: PLR0917
+        self,
+        tracker: Tracker,
+        flag: str,
+        enabled: bool,
+        stage: str,
+        user: object,
+        unit: object = None,
+    ):
         self._tracker = tracker
         self.flag = flag
         self.enabled = enabled
         """Whether this use got the flag: the candidate arm."""
         self.stage = stage
         self.user = user
+        if unit is not None:
+            self.unit = unit
 
     def error(self) -> None:
         """Count this use as an error (an exception inside the block does this too)."""
@@ -274,9 +289,10 @@ class Tracking:
 
     def raw(self, wall_offset: float) -> Raw:
         """The outcome as a raw tuple (on the flush thread)."""
-        user = self.user
+        user, unit = self.user, self.unit
         # fmt: off
         return (self._end + wall_offset, self.flag, self.enabled, self.stage,
                 (self._end - self._start) * 1000.0, self._error, self._fallback, self._retries,
-                self._cost, None if user is None else str(user), self._metrics)
+                self._cost, None if user is None else str(user), self._metrics,
+                None if unit is None else str(unit))
         # fmt: on

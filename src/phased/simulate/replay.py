@@ -19,6 +19,9 @@ from phased.core.outcomes import Aggregate
 from phased.core.plans.model import Plan
 from phased.core.rollout_state import RolloutPhase, RolloutState, approve, new_rollout, tick
 
+UnitOutcome = tuple[str | int, int, int, int, int, float | None]
+"""One unit's minute: (unit, requests, errors, fallbacks, retries, largest latency in ms)."""
+
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 OPERATOR = "sim-operator"
 
@@ -127,8 +130,14 @@ def record_minute(
     fallbacks: int = 0,
     retries: int = 0,
     cost_usd: float = 0.0,
+    units: Iterable[UnitOutcome] = (),
 ) -> None:
-    """Add one minute of pre-counted outcomes to an aggregate (the judge's input)."""
+    """Add one minute of pre-counted outcomes to an aggregate (the judge's input).
+
+    ``units`` is the minute's breakdown by randomisation unit: (unit id or
+    ``unit_hash``, requests, errors, fallbacks, retries, largest latency in ms
+    or None); its sums are the arm's totals (the caller checks that).
+    """
     agg.requests += requests
     agg.errors += errors
     agg.fallbacks += fallbacks
@@ -137,3 +146,6 @@ def record_minute(
     add = agg.latency.add
     for value in latency_ms:
         add(float(value))
+    add_unit = agg.units.add
+    for unit, n, e, f, r, peak in units:
+        add_unit(unit, requests=n, errors=e, fallbacks=f, retries=r, latency_ms=peak)

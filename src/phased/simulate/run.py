@@ -10,6 +10,8 @@ go into per-stage aggregates and ``decide`` looks every
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 from collections.abc import Callable
@@ -89,7 +91,7 @@ def draw_users(
     attribute (an ``issue`` number, say) when it is another one.
     """
     users: list[dict[str, Any]] = []
-    for i in range(traffic.users):
+    for i in range(traffic.user_count):
         ctx: dict[str, Any] = {"user": f"u-{i}", "session": f"s-{i}"}
         if stickiness not in ctx:
             ctx[stickiness] = f"{stickiness}-{i}"
@@ -183,28 +185,37 @@ def simulate(
         flag.apply_stage(replay.state.stage)
     control, cand = traffic.control, traffic.candidate
     arms = {False: control, True: cand}
-    expovariate, rand, randrange, gauss = rng.expovariate, rng.random, rng.randrange, rng.gauss
-    n_users = len(users)
+    expovariate, rand, gauss = rng.expovariate, rng.random, rng.gauss
+    people = Population(traffic, rng)
+    pick = people.pick
+    key = plan.stickiness if traffic.by_unit else None
     for minute in range(traffic.duration_minutes):
         pair = replay.arms()
         regressed = minute >= cand.starts_at_minute
-        t = expovariate(traffic.requests_per_minute)
+        rate = people.rate(minute)
+        shared = people.incident(minute)
+        t = expovariate(rate)
         while pair is not None and t < 1.0:
-            t += expovariate(traffic.requests_per_minute)
-            index = randrange(n_users)
+            t += expovariate(rate)
+            index = pick()
             on = flag.cache.get(index)
             if on is None:
                 on = flag.cache[index] = bool(flag.is_on(users[index]))
             model = arms[on] if regressed else control
             agg = pair[0] if on else pair[1]
             latency = model.latency_ms
+            own_rate, factor = people.own(index)
+            error_rate = model.error_rate if own_rate is None else own_rate
+            if shared:
+                error_rate = 1.0 - (1.0 - error_rate) * (1.0 - shared)
             agg.record(
-                latency_ms=math.exp(latency.mu + latency.sigma * gauss()),
-                error=rand() < model.error_rate,
+                latency_ms=factor * math.exp(latency.mu + latency.sigma * gauss()),
+                error=rand() < error_rate,
                 fallback=rand() < model.fallback_rate if model.fallback_rate else False,
                 retries=1 if model.retry_rate and rand() < model.retry_rate else 0,
                 cost_usd=model.cost_usd,
                 user=users[index]["user"],
+                unit=None if key is None else str(users[index].get(key, users[index]["user"])),
             )
         if on_minute is not None:
             on_minute(minute + 1)
@@ -220,6 +231,69 @@ def simulate(
             break
     tracker.finish()
     return result
+
+
+class Population:
+    """Who sends the next request, and what is special about them (see ``TrafficModel``).
+
+    Alike users are drawn uniformly, as before these models existed (the same
+    random stream); unequal ones by a lognormal activity weight, bots by their
+    share of traffic. Troubled, slow and bot users keep their own error rate
+    and latency factor in both arms.
+    """
+
+    def __init__(self, traffic: TrafficModel, rng: random.Random) -> None:
+        self.traffic, self.rng = traffic, rng
+        n = traffic.user_count
+        sigma = traffic.users.activity_sigma
+        self.special: dict[int, tuple[float | None, float]] = {}
+        bots = traffic.bots
+        if traffic.troubled is not None:
+            t = traffic.troubled
+            for i in range(n):
+                if rng.random() < t.share:
+                    self.special[i] = (t.error_rate, t.latency_factor)
+        if traffic.slow is not None:
+            for i in range(n):
+                if rng.random() < traffic.slow.share:
+                    rate, _ = self.special.get(i, (None, 1.0))
+                    self.special[i] = (rate, traffic.slow.latency_factor)
+        self.pick: Callable[[], int]
+        if sigma == 0.0 and bots is None:
+            self.pick = lambda: rng.randrange(n)
+            return
+        weights = [rng.lognormvariate(0.0, sigma) if sigma else 1.0 for _ in range(n)]
+        if bots is not None:
+            chosen = rng.sample(range(n), min(bots.count, n))
+            human = sum(w for i, w in enumerate(weights) if i not in set(chosen))
+            each = human * bots.traffic_share / (1.0 - bots.traffic_share) / len(chosen)
+            for i in chosen:
+                weights[i] = each
+                self.special[i] = (bots.error_rate, 1.0)
+        cumulative = list(itertools.accumulate(weights))
+        total = cumulative[-1]
+        self.pick = lambda: min(bisect.bisect_right(cumulative, rng.random() * total), n - 1)
+
+    def own(self, index: int) -> tuple[float | None, float]:
+        """(own error rate or None, latency factor) of a user."""
+        return self.special.get(index, (None, 1.0))
+
+    def rate(self, minute: int) -> float:
+        """Requests a minute at ``minute`` (the daily cycle applied)."""
+        cycle = self.traffic.daily_cycle
+        base = self.traffic.requests_per_minute
+        if cycle is None:
+            return base
+        angle = 2.0 * math.pi * (minute - cycle.peak_minute) / 1440.0
+        return max(base * (1.0 + cycle.amplitude * math.cos(angle)), 1e-9)
+
+    def incident(self, minute: int) -> float:
+        """The extra error rate of a shared incident at ``minute`` (0 outside incidents)."""
+        extra = 0.0
+        for inc in self.traffic.incidents:
+            if inc.at_minute <= minute < inc.at_minute + inc.minutes:
+                extra = 1.0 - (1.0 - extra) * (1.0 - inc.error_rate)
+        return extra
 
 
 class _Timeline:

@@ -75,6 +75,82 @@ class Candidate(Arm):
     starts_at_minute: float = Field(default=0.0, ge=0)
 
 
+class Users(_Model):
+    """The population: how many users, and how unequal their activity is."""
+
+    count: int = Field(ge=1)
+    activity_sigma: float = Field(
+        default=0.0,
+        ge=0,
+        le=4,
+        description="Spread of the lognormal activity weights: 0 all alike, 1.5 heavy-tailed.",
+    )
+
+
+class Troubled(_Model):
+    """A share of users with their own error rate and latency in both arms (bad data, say)."""
+
+    share: float
+    error_rate: float = 0.5
+    latency_factor: float = Field(default=1.0, gt=0)
+
+    @field_validator("share", "error_rate")
+    @classmethod
+    def _rates(cls, value: float) -> float:
+        return _rate(value)
+
+
+class Slow(_Model):
+    """A share of users whose every latency is ``latency_factor`` times longer, in both arms."""
+
+    share: float
+    latency_factor: float = Field(default=4.0, gt=0)
+
+    @field_validator("share")
+    @classmethod
+    def _rates(cls, value: float) -> float:
+        return _rate(value)
+
+
+class Bots(_Model):
+    """A few units carrying a share of all traffic and failing on most of it."""
+
+    count: int = Field(ge=1)
+    traffic_share: float
+    error_rate: float = 0.95
+
+    @field_validator("traffic_share", "error_rate")
+    @classmethod
+    def _rates(cls, value: float) -> float:
+        return _rate(value)
+
+    @model_validator(mode="after")
+    def _share(self) -> Bots:
+        if not self.traffic_share < 1.0:
+            raise ValueError(f"traffic_share: must be below 1 (got {self.traffic_share:g})")
+        return self
+
+
+class Incident(_Model):
+    """A stretch of minutes in which every request of both arms fails more often."""
+
+    at_minute: float = Field(ge=0)
+    minutes: float = Field(gt=0)
+    error_rate: float
+
+    @field_validator("error_rate")
+    @classmethod
+    def _rates(cls, value: float) -> float:
+        return _rate(value)
+
+
+class DailyCycle(_Model):
+    """Traffic times ``1 + amplitude * cos(2 pi (minute - peak_minute) / 1440)``."""
+
+    amplitude: float = Field(ge=0, lt=1)
+    peak_minute: float = 0.0
+
+
 class TrafficModel(_Model):
     """Synthetic traffic: a Poisson stream of requests from a fixed population of users."""
 
@@ -84,7 +160,15 @@ class TrafficModel(_Model):
     decide_every_minutes: int = Field(
         default=1, ge=1, description="How often the engine looks (the reconcile interval)."
     )
-    users: int = Field(default=10_000, ge=1)
+    users: Users = Field(
+        default=Users(count=10_000),
+        description="A count, or {count, activity_sigma} for unequal users.",
+    )
+    troubled: Troubled | None = None
+    slow: Slow | None = None
+    bots: Bots | None = None
+    incidents: list[Incident] = Field(default_factory=list)
+    daily_cycle: DailyCycle | None = None
     attributes: dict[str, dict[str, float]] = Field(default_factory=dict)
     control: Arm = Arm()
     candidate: Candidate = Candidate()
@@ -95,6 +179,27 @@ class TrafficModel(_Model):
         if value <= 0:
             raise ValueError(f"must be more than 0 (got {value:g})")
         return value
+
+    @field_validator("users", mode="before")
+    @classmethod
+    def _count(cls, value: object) -> object:
+        return {"count": value} if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @property
+    def user_count(self) -> int:
+        """How many distinct users there are."""
+        return self.users.count
+
+    @property
+    def by_unit(self) -> bool:
+        """Whether users differ (activity, troubled, slow, bots): then outcomes carry units.
+
+        With alike users whose requests fail independently, requests are
+        independent and each may be its own unit, as before units existed.
+        """
+        return self.users.activity_sigma > 0 or any(
+            x is not None for x in (self.troubled, self.slow, self.bots)
+        )
 
     @model_validator(mode="after")
     def _shares(self) -> TrafficModel:

@@ -8,6 +8,7 @@ from phased.core.analysis.comparison import Comparison
 from phased.core.analysis.evalue import Counts
 from phased.core.analysis.latency import compare_latency
 from phased.core.analysis.rates import compare_rate
+from phased.core.analysis.units import compare_latency_units, compare_rate_units, has_units
 from phased.core.outcomes import RATE_METRICS, Aggregate, latency_quantile, rate_events
 from phased.errors import ValidationError
 
@@ -39,11 +40,26 @@ def compare_metric(
     meaning of the arguments. ``prior_segments`` are (candidate, control)
     aggregates of earlier stages, so one budget covers the whole rollout.
 
+    When the aggregates carry per-unit records (``Aggregate.units``: the
+    stickiness key was passed with the outcomes) the comparison is by unit
+    (``analysis.units``), valid however a unit's requests are correlated;
+    without them every request is its own unit.
+
     Raises:
         ValidationError: ``metric`` is not comparable (a plan error, not a data
             problem: plan validation should have refused it), or
             ``max_increase`` was given for a latency (use ``max_increase_pct``).
     """
+    pairs = [*prior_segments, (cand, ctrl)]
+    by_unit = has_units(pairs)
+    if metric in RATE_METRICS and by_unit:
+        return compare_rate_units(
+            metric,
+            pairs,
+            alpha=alpha,
+            max_increase=max_increase,
+            max_increase_pct=max_increase_pct,
+        )
     if metric in RATE_METRICS:
         return compare_rate(
             metric,
@@ -71,6 +87,10 @@ def compare_metric(
             f"{metric}.max_increase: latency comparisons take max_increase_pct "
             f"(got max_increase={max_increase})",
             field="max_increase",
+        )
+    if by_unit:
+        return compare_latency_units(
+            pairs, quantile=q, alpha=alpha, metric=metric, max_increase_pct=max_increase_pct
         )
     return compare_latency(
         cand,

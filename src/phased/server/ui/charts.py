@@ -16,8 +16,8 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 from phased.core.analysis.comparison import fmt_value
+from phased.core.metric_format import fmt_axis, fmt_metric
 from phased.core.summary import StepPoint
-from phased.core.units import fmt_axis, fmt_metric
 from phased.service.rollout_records import HistoryEntry
 
 MAX_POINTS = 240

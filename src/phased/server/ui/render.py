@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from phased import __version__
 from phased.core.durations import format_duration
 from phased.core.gates import GateResult
-from phased.core.units import fmt_metric
+from phased.core.metric_format import fmt_metric
 from phased.errors import PhasedError
 from phased.server.auth import Permission
 from phased.server.ui.session import Session, check_same_origin, state_of

@@ -61,7 +61,7 @@ class OutcomeWindow(BaseModel):
     key: WindowKey
     aggregate: dict[str, Any] = Field(
         description="requests, errors, fallbacks, retries, cost_usd, latency (sketch), "
-        "metrics, users"
+        "metrics, users, units (per-unit records, optional)"
     )
 
 
