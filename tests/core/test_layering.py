@@ -65,6 +65,7 @@ KNOWN: dict[str, str] = {
     "engine/leader.py: sqlalchemy": "the leader lock is an advisory lock on the store's engine",
     "server/tracing.py: sqlalchemy": "its audit listener's signature names the Connection type",
     "cli/main.py: sqlalchemy": "turns a database error into one line (SQLAlchemyError)",
+    "server/preflight.py: sqlalchemy": "parses the database URL to check its path before serving",
 }
 """Known breaks of rule 2, with the reason; each should move behind the service layer or store."""
 
