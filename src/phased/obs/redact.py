@@ -120,6 +120,8 @@ def looks_like_credential(value: str) -> bool:
     than any word; a word (``authentication``, ``commands``, ``OpenFeature``,
     ``PostgreSQL``) is none of these.
     """
+    # Sentence punctuation ends a word, it is not part of a token: "Basic Actions."
+    value = value.rstrip(".,;:!?")
     if len(value) < 8 or is_placeholder(value):
         return False
     rises = sum(1 for a, b in pairwise(value) if a.islower() and b.isupper())
@@ -218,6 +220,9 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], int, Any], ...] = (
 # ``password=…``, ``token: …``, ``api_key="…"``, ``"secret": "…"``, ``?access_token=…``.
 _PAIR = re.compile(
     rf"(?<![A-Za-z0-9])(?P<name>{_SECRET_KEY_TEXT})[\"']?[ \t]*(?P<sep>=|:(?!:))[ \t]*"
+    # A value that is itself the next pair (``secrets: password: …``) is not this
+    # pair's: leave it to the next match.
+    rf"(?!(?:{_SECRET_KEY_TEXT})[\"']?[ \t]*(?:=|:(?!:)))"
     r"(?:\"(?P<dq>[^\"\n]{1,400})\"|'(?P<sq>[^'\n]{1,400})'|(?P<bare>[^\s\"'&;,#<>()\[\]{}]+))",
     re.IGNORECASE,
 )
