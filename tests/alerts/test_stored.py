@@ -69,6 +69,14 @@ class TestRestoreMasked:
     def test_round_trip(self, document: dict[str, object]) -> None:
         assert restore_masked(redact_document(document), document) == document
 
+    def test_channel_named_like_a_secret_keeps_its_settings(self) -> None:
+        """A channel called ``token`` is a name, not a secret: its kind stays readable."""
+        document = {"channels": {"token": {"kind": "webhook", "url": "https://a.example/s3cr3t"}}}
+        shown_copy = redact_document(document)
+        assert shown_copy["channels"]["token"]["kind"] == "webhook"
+        assert "s3cr3t" not in str(shown_copy)
+        assert restore_masked(shown_copy, document) == document
+
     def test_forged_mask_is_refused(self) -> None:
         before = {"channels": {"ops": {"kind": "webhook", "url": "https://a.example/secret"}}}
         forged = {"channels": {"ops": {"kind": "webhook", "url": "***zzzz"}}}

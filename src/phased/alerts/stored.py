@@ -165,7 +165,17 @@ def shown(value: Any) -> Any:
 
 def redact_document(document: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of an alerts document with every channel url and header value masked."""
-    out = _copy(redact_secrets(dict(document)))
+    channels = document.get("channels")
+    out = _copy(redact_secrets({k: v for k, v in document.items() if k != "channels"}))
+    if isinstance(channels, Mapping):
+        # Channel names are the team's own words, not keys saying what a value is:
+        # a channel called "token" keeps its kind readable (its secrets are masked below).
+        out["channels"] = {
+            name: _copy(redact_secrets(dict(ch))) if isinstance(ch, Mapping) else ch
+            for name, ch in channels.items()
+        }
+    elif "channels" in document:
+        out["channels"] = _copy(redact_secrets({"channels": channels}))["channels"]
     for path in list(_secret_paths(out)):
         _set(out, path, shown(_get(document, path)))
     return out
