@@ -1,4 +1,4 @@
-"""Migration 0011 creates exactly the tables of issue 12 that the code declares, and goes down."""
+"""Migration 0008 creates exactly the tables of issue 12 that the code declares, and goes down."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from phased.store.tables import metadata
 TABLES = ("source_queries", "hook_runs", "alert_triggers")
 
 
-class TestMigration0011:
+class TestMigration0008:
     """source_queries, hook_runs and alert_triggers."""
 
     def test_matches_metadata(self, store: Store) -> None:
@@ -29,16 +29,16 @@ class TestMigration0011:
     def test_up_and_down(self, database_url: str) -> None:
         engine = create_store_engine(database_url)
         try:
-            upgrade(engine, "0011")
+            upgrade(engine, "0008")
             assert set(TABLES) <= set(inspect(engine).get_table_names())
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS))
             with engine.connect() as conn:
                 config.attributes["connection"] = conn
-                command.downgrade(config, "0006")
+                command.downgrade(config, "0007")
                 conn.commit()
             assert not set(TABLES) & set(inspect(engine).get_table_names())
-            upgrade(engine, "0011")
+            upgrade(engine, "0008")
             assert set(TABLES) <= set(inspect(engine).get_table_names())
         finally:
             engine.dispose()

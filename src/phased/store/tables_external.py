@@ -8,7 +8,7 @@
 * ``alert_triggers``: inbound endpoints an alerting system calls to pause,
   roll back or disable a flag's rollout; only the token's hash is kept.
 
-Migration ``0011`` creates them.
+Migration ``0008`` creates them.
 """
 
 from __future__ import annotations

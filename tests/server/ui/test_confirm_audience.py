@@ -103,3 +103,26 @@ class TestConfirmDrift:
         rollout = plan_rollouts.get_rollout(server.store, "beta")
         assert rollout.phase == "paused"
         assert "rollout 10 % -> 30 %" in rollout.state.reason
+
+
+class TestEmergencyPages:
+    """The emergency pages (kill, clear every override) show the same audience preview."""
+
+    def test_kill_page_shows_who_loses_it(self, browser: Browser, server: RunningServer) -> None:
+        """Before the kill switch: everyone who has it now loses it; nothing changes yet."""
+        page = browser.http.get("/ui/flags/beta/prod/emergency/kill")
+        assert page.status_code == 200
+        assert 'data-testid="preview"' in page.text
+        assert "everyone who had it (kill switch engaged)" in html.unescape(page.text)
+        assert 'data-testid="confirm-drift"' not in page.text
+        assert flag_service.get_flag(server.store, "beta").flag.state("prod").enabled
+
+    def test_plan_controlled_flag_asks_for_force(
+        self, browser: Browser, server: RunningServer
+    ) -> None:
+        """Under a running plan the kill page warns and its form requires the force box."""
+        plan_rollouts.apply_plan(server.store, actor="alice", text=PLAN, path="beta.yaml")
+        page = browser.http.get("/ui/flags/beta/prod/emergency/kill")
+        assert 'data-testid="confirm-drift"' in page.text
+        assert 'name="force" value="on"' in page.text
+        assert "rollout #1" in page.text

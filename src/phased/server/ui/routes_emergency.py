@@ -26,6 +26,7 @@ from phased.server.ui.session import SessionDep, state_of
 from phased.service import flags as flag_service
 from phased.service import overrides as override_service
 from phased.service import plan_rollouts
+from phased.service.preview import preview_change
 from phased.store.engine import Store
 
 router = APIRouter(prefix="/ui/flags", route_class=TracedRoute)
@@ -55,6 +56,12 @@ async def emergency(
     """Who the change affects, and the button that makes it."""
     store = state_of(request).store
     found, version, managed = await run_in_threadpool(_load, store, key, env, action)
+    after = (
+        (lambda s: s.with_changes(enabled=False))
+        if action == "kill"
+        else (lambda s: s.with_changes(overrides=()))
+    )
+    preview = await run_in_threadpool(preview_change, store, key, env, after)
     target = (
         f"/ui/flags/{key}/{env}/overrides/clear-all"
         if action == "clear-overrides"
@@ -72,7 +79,7 @@ async def emergency(
         version=version,
         managed_by=managed,
         target=target,
-        preview=None,  # the audience preview (who would lose the feature) drops in here
+        preview=preview,
         can=session.can(Permission.WRITE_FLAGS),
     )
 
@@ -85,7 +92,7 @@ async def clear_all(request: Request, session: SessionDep, key: str, env: str) -
 
     def run() -> str:
         result = override_service.clear_all_overrides(
-            store, actor=session.name, environment=env, key=key
+            store, actor=session.name, environment=env, key=key, force=form.get("force") == "on"
         )
         if not result.changed:
             return f"{key} had no overrides in {env}."

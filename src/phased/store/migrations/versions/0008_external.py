@@ -1,6 +1,6 @@
 """Metric source queries, hook runs and inbound alert triggers (issue 12).
 
-Revision ID: 0011
+Revision ID: 0008
 Revises: 0006
 Create Date: 2026-12-06
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 from phased.store.tables import UTCDateTime
 
-revision: str = "0011"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
