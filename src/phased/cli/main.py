@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "phased.cli.incident",
     "phased.cli.slo",
     "phased.cli.engine",
+    "phased.cli.golden",
 )
 
 
