@@ -7,12 +7,22 @@ call protocol and what each mode checks.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from phased.cli.common import Json, print_json, usage_error
+from phased.cli.common import (
+    Actor,
+    Db,
+    Json,
+    actor_of,
+    open_store,
+    print_json,
+    service,
+    usage_error,
+)
 
 if TYPE_CHECKING:
     from phased.migrate.golden import GoldenRun, Mode
@@ -68,6 +78,24 @@ Junit = Annotated[
 Timeout = Annotated[
     float, typer.Option("--timeout", help="Seconds a --cmd turn may take.", min=0.1)
 ]
+Report = Annotated[
+    str | None,
+    typer.Option(
+        "--report",
+        help="Post the result to phased as a run of this suite (evidence for a plan's golden:).",
+        show_default=False,
+    ),
+]
+ReportFlag = Annotated[
+    str | None,
+    typer.Option("--flag", help="With --report: the flag whose rollout it is evidence for.",
+                 show_default=False),
+]  # fmt: skip
+Build = Annotated[
+    str | None,
+    typer.Option("--build", help="With --report: the build or version tested (or PHASED_BUILD).",
+                 show_default=False),
+]  # fmt: skip
 WarnUnused = Annotated[
     bool, typer.Option("--warn-unused", help="Unused recordings warn instead of failing.")
 ]
@@ -116,6 +144,39 @@ def _print(run: GoldenRun, json_out: bool, require_parity: bool) -> None:
         )
 
 
+def _report(
+    result: GoldenRun,
+    *,
+    suite: str,
+    flag: str | None,
+    build: str,
+    actor: str | None,
+    db: str | None,
+    quiet: bool,
+) -> None:
+    golden_runs = service("golden_runs")
+    with open_store(db) as store:
+        done = golden_runs.report(
+            store,
+            actor=actor_of(actor),
+            suite=suite,
+            build=build,
+            mode=result.mode.value,
+            passed=result.passed,
+            counts=result.counts(),
+            failures=result.messages(),
+            flag=flag,
+        )
+    if quiet:
+        return
+    verdict = "passing" if done.passed else "failing"
+    where = ""
+    if done.ticked:
+        verb = "ticks" if done.passed else "blocks"
+        where = f"; {verb} stage {done.ticked} of {flag} (item 'golden: {suite}')"
+    typer.echo(f"reported {verdict} run {done.evidence} of {suite} (build {done.build}){where}")
+
+
 def _go(
     mode: Mode,
     directory: Path,
@@ -130,9 +191,20 @@ def _go(
     timeout: float,
     warn_unused: bool,
     json_out: bool,
+    report: str | None = None,
+    flag: str | None = None,
+    build: str | None = None,
+    actor: str | None = None,
+    db: str | None = None,
 ) -> None:
     from phased.migrate.golden import run
     from phased.migrate.junit import junit_xml
+
+    if report is None and (flag is not None or build is not None):
+        usage_error("--flag and --build only go with --report SUITE")
+    build = build or os.environ.get("PHASED_BUILD")
+    if report is not None and not build:
+        usage_error("--report needs --build (or PHASED_BUILD): the build or version tested")
 
     chosen = _target(target, cmd, timeout, arm_env)
     result = run(
@@ -147,6 +219,9 @@ def _go(
     if junit is not None:
         junit.write_text(junit_xml(result), encoding="utf-8")
     _print(result, json_out, require_parity)
+    if report is not None:
+        assert build is not None
+        _report(result, suite=report, flag=flag, build=build, actor=actor, db=db, quiet=json_out)
     if not result.passed or (require_parity and result.parity):
         raise typer.Exit(1)
 
@@ -162,6 +237,11 @@ def record(
     arm_env: ArmEnv = None,
     junit: Junit = None,
     timeout: Timeout = 60.0,
+    report: Report = None,
+    flag: ReportFlag = None,
+    build: Build = None,
+    actor: Actor = None,
+    db: Db = None,
     json_out: Json = False,
 ) -> None:
     """Run the scenarios and write each one's outputs beside it (NAME.golden.json).
@@ -172,7 +252,8 @@ def record(
 
     _go(Mode.RECORD, directory, scenario=scenario, target=target, cmd=cmd, both_arms=both_arms,
         arm_env=arm_env, require_parity=False, junit=junit, timeout=timeout, warn_unused=True,
-        json_out=json_out)  # fmt: skip
+        json_out=json_out, report=report, flag=flag, build=build, actor=actor,
+        db=db)  # fmt: skip
 
 
 @app.command("verify")
@@ -188,6 +269,11 @@ def verify(
     junit: Junit = None,
     timeout: Timeout = 60.0,
     warn_unused: WarnUnused = False,
+    report: Report = None,
+    flag: ReportFlag = None,
+    build: Build = None,
+    actor: Actor = None,
+    db: Db = None,
     json_out: Json = False,
 ) -> None:
     """Run the scenarios and compare with the recordings; exit 1 on any difference."""
@@ -195,7 +281,8 @@ def verify(
 
     _go(Mode.VERIFY, directory, scenario=scenario, target=target, cmd=cmd, both_arms=both_arms,
         arm_env=arm_env, require_parity=require_parity, junit=junit, timeout=timeout,
-        warn_unused=warn_unused, json_out=json_out)  # fmt: skip
+        warn_unused=warn_unused, json_out=json_out, report=report, flag=flag, build=build,
+        actor=actor, db=db)  # fmt: skip
 
 
 @app.command("test")
@@ -210,6 +297,11 @@ def run_test(
     require_parity: RequireParity = False,
     junit: Junit = None,
     timeout: Timeout = 60.0,
+    report: Report = None,
+    flag: ReportFlag = None,
+    build: Build = None,
+    actor: Actor = None,
+    db: Db = None,
     json_out: Json = False,
 ) -> None:
     """Run the scenarios and check each turn's expectations; exit 1 naming scenario, turn, key."""
@@ -217,7 +309,8 @@ def run_test(
 
     _go(Mode.TEST, directory, scenario=scenario, target=target, cmd=cmd, both_arms=both_arms,
         arm_env=arm_env, require_parity=require_parity, junit=junit, timeout=timeout,
-        warn_unused=True, json_out=json_out)  # fmt: skip
+        warn_unused=True, json_out=json_out, report=report, flag=flag, build=build,
+        actor=actor, db=db)  # fmt: skip
 
 
 def register(root: typer.Typer) -> None:

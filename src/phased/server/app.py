@@ -21,6 +21,7 @@ from phased.server.api.routes import (
     debug,
     flags,
     flagsfile,
+    golden,
     incidents,
     members,
     meta,
@@ -56,6 +57,7 @@ API_ROUTERS: list[APIRouter] = [
     tokens.router,
     debug.router,
     sdk.router,
+    golden.router,
 ]
 
 DESCRIPTION = """\

@@ -267,8 +267,15 @@ class Stage(_Model):
     rollback: tuple[Trigger, ...] = Field(default=(), description="Triggers for this stage only.")
     approval: Approval | None = Field(default=None, description="Needed before this stage starts.")
     checklist: tuple[str, ...] = Field(default=(), description="Ticked before this stage starts.")
+    golden: tuple[str, ...] = Field(
+        default=(),
+        description="Golden suites whose latest reported run must pass before this stage starts.",
+    )
 
     _check_name = field_validator("name")(lambda cls, v: check_key(v, "stage name"))
+    _check_golden = field_validator("golden")(
+        lambda cls, v: tuple(check_key(s, "golden suite") for s in v)
+    )
 
     @model_validator(mode="after")
     def _durations(self) -> Stage:
