@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from phased.core.analysis import compare_metric
 from phased.core.analysis.comparison import fmt_evidence, fmt_value
-from phased.core.outcomes import Aggregate, metric_value, rate_events
+from phased.core.compare import comparisons_needed, upper_bound
+from phased.core.outcomes import Aggregate, comparison_counts, metric_value, rate_events
 from phased.core.plans.model import Check, Trigger
 from phased.core.threshold_test import rate_above_e_value
 from phased.errors import PhasedError
@@ -140,6 +141,8 @@ def evaluate_check(
             samples=comparison.candidate_n,
             reason=f"{comparison.reason} (stage {stage})",
         )
+    if check.confidence is not None:
+        return confidence_gate(check, outcomes, base)
     limit = check.threshold
     assert limit is not None
     if n == 0:
@@ -197,6 +200,46 @@ def evaluate_check(
             f"{prefix}{check.metric} {fmt_value(value)} {_relation(value, limit)} "
             f"{fmt_value(limit)} (stage {stage}, {n:,} requests{evidence})"
         ),
+    )
+
+
+def confidence_gate(check: Check, outcomes: StageOutcomes, base: dict[str, Any]) -> GateResult:
+    """``mismatch_rate at_most L with confidence C``: pass once the upper bound is ≤ L.
+
+    Waiting says how many more clean comparisons are needed; fail once even
+    the lower side is past the limit (the point estimate above ``L`` with
+    the same confidence).
+    """
+    mismatches, n = comparison_counts(outcomes.candidate)
+    limit, confidence = check.threshold, check.confidence
+    assert limit is not None
+    assert confidence is not None
+    stage, pct = outcomes.stage, f"{confidence * 100:g} %"
+    if n == 0:
+        return GateResult(
+            **base,
+            verdict=Verdict.WAITING,
+            threshold=limit,
+            reason=f"{check.metric}: no comparisons yet; {comparisons_needed(limit, confidence):,} "
+            f"clean ones needed for ≤ {fmt_value(limit)} with {pct} confidence",
+        )
+    upper = upper_bound(mismatches, n, confidence)
+    seen = f"{mismatches:,} mismatches in {n:,} comparisons"
+    if upper <= limit:
+        verdict, why = Verdict.PASS, f"upper bound {fmt_value(upper)} ≤ {fmt_value(limit)}"
+    elif 1.0 - upper_bound(n - mismatches, n, confidence) > limit:
+        verdict, why = Verdict.FAIL, f"above {fmt_value(limit)} with {pct} confidence"
+    else:
+        more = max(comparisons_needed(limit, confidence, mismatches) - n, 1)
+        verdict = Verdict.WAITING
+        why = f"upper bound {fmt_value(upper)} > {fmt_value(limit)}; {more:,} more clean needed"
+    return GateResult(
+        **base,
+        verdict=verdict,
+        value=mismatches / n,
+        threshold=limit,
+        samples=n,
+        reason=f"{check.metric}: {seen}, {why} ({pct} confidence, stage {stage})",
     )
 
 

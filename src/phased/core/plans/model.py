@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from phased.core.compare import CompareMode
 from phased.core.conditions import Condition, parse_condition, render
 from phased.core.durations import Duration
 from phased.core.flags import Percent, check_key
@@ -110,6 +111,12 @@ class Check(_Model):
         default=None, ge=0, description="Tolerated relative rise, in percent."
     )
     name: str | None = Field(default=None, description="A label shown instead of the condition.")
+    confidence: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="mismatch_rate at_most/below only: hold with this confidence (upper bound).",
+    )
 
     @model_validator(mode="after")
     def _one_condition(self) -> Check:
@@ -124,6 +131,13 @@ class Check(_Model):
                 raise ValueError("max_increase / max_increase_pct: only with compare: control")
         elif given:
             raise ValueError(f"compare: control cannot be combined with {', '.join(given)}")
+        if self.confidence is not None and (
+            self.metric != "mismatch_rate" or self.operator not in ("at_most", "below")
+        ):
+            raise ValueError(
+                "confidence: only for {metric: mismatch_rate, at_most: RATE, confidence: LEVEL} "
+                f"(got metric {self.metric} with {self.operator or 'compare'})"
+            )
         return self
 
     @property
@@ -267,6 +281,10 @@ class Stage(_Model):
     rollback: tuple[Trigger, ...] = Field(default=(), description="Triggers for this stage only.")
     approval: Approval | None = Field(default=None, description="Needed before this stage starts.")
     checklist: tuple[str, ...] = Field(default=(), description="Ticked before this stage starts.")
+    compare: CompareMode | None = Field(
+        default=None,
+        description="Old/new side by side: old, shadow (old serves), live (new serves) or new.",
+    )
     golden: tuple[str, ...] = Field(
         default=(),
         description="Golden suites whose latest reported run must pass before this stage starts.",
