@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "phased.cli.slo",
     "phased.cli.engine",
     "phased.cli.golden",
+    "phased.cli.compare",
 )
 
 

@@ -405,3 +405,45 @@ class Comparisons:
                     return True
             time.sleep(0.005)
         return False
+
+
+class HttpMismatchSink:
+    """Posts samples to ``POST /api/v1/compare/mismatches`` from its own daemon thread.
+
+    ``add`` never blocks (an async caller's event loop runs it): samples wait
+    in a bounded queue; when it is full, or the server refuses, they are
+    dropped (the mismatch itself is counted in the outcomes all the same).
+    """
+
+    def __init__(self, url: str, headers: Mapping[str, str], *, max_queue: int = 100) -> None:
+        self.url = url.rstrip("/") + "/api/v1/compare/mismatches"
+        self.headers = dict(headers)
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
+        self._thread: threading.Thread | None = None
+        self.dropped = 0
+        self.sent = 0
+
+    def add(self, sample: dict[str, Any]) -> None:
+        """Queue one sample."""
+        try:
+            self._queue.put_nowait(sample)
+        except queue.Full:
+            self.dropped += 1
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._post_all, name="phased-mismatch", daemon=True
+            )
+            self._thread.start()
+
+    def _post_all(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=5.0) as http:
+            while True:
+                sample = self._queue.get()
+                try:
+                    http.post(self.url, json=sample, headers=self.headers).raise_for_status()
+                    self.sent += 1
+                except httpx.HTTPError:
+                    self.dropped += 1

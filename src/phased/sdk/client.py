@@ -297,9 +297,12 @@ class Client:
     def comparisons(self) -> Comparisons:
         """The compare engine (its ``sink`` receives mismatch samples)."""
         if self._comparisons is None:
-            from phased.migrate.compare import Comparisons
+            from phased.migrate.compare import Comparisons, HttpMismatchSink
 
             self._comparisons = Comparisons(self)
+            if self._owned_sink is not None:  # a server: samples go where outcomes go
+                owned = self._owned_sink
+                self._comparisons.sink = HttpMismatchSink(owned.url, owned._headers)
         return self._comparisons
 
     def compare(

@@ -18,6 +18,7 @@ from phased.server.api.deps import StateDep
 from phased.server.api.routes import (
     alerts,
     audit,
+    compare,
     debug,
     flags,
     flagsfile,
@@ -58,6 +59,7 @@ API_ROUTERS: list[APIRouter] = [
     debug.router,
     sdk.router,
     golden.router,
+    compare.router,
 ]
 
 DESCRIPTION = """\
