@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "phased.cli.engine",
     "phased.cli.golden",
     "phased.cli.compare",
+    "phased.cli.decommission",
 )
 
 
