@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from phased.cli.main import app
+
 from .conftest import Run
 
 
@@ -37,8 +41,8 @@ class TestDecommissionCli:
         src = tmp_path / "src"
         src.mkdir()
         (src / "a.py").write_text("x = 1\nflag = 'unified_pipeline'\n")
-        found = run("flag", "refs", "unified_pipeline", str(src))
+        found = CliRunner().invoke(app, ["flag", "refs", "unified_pipeline", str(src)])
         assert found.exit_code == 1
         assert found.stdout == f"{src / 'a.py'}:2: flag = 'unified_pipeline'\n"
-        assert run("flag", "refs", "other_flag", str(src)).exit_code == 0
+        assert CliRunner().invoke(app, ["flag", "refs", "other_flag", str(src)]).exit_code == 0
         assert "no stale flag" in run("flag", "stale").stdout
