@@ -130,3 +130,10 @@ class DeliveryError(PhasedError):
         self.channel = channel
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+class DeprecatedCommandError(PhasedError):
+    """An old command was removed by its migration (``phased.migrate.deprecation``)."""
+
+    code = "removed"
+    http_status = 410

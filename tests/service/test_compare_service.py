@@ -7,8 +7,10 @@ import time
 import pytest
 
 from phased import Client
+from phased.core.compare import DeprecationPhase
 from phased.core.outcomes import MISMATCH_METRIC, Aggregate, Arm, OutcomeKey, metric_value, slot_of
 from phased.errors import ConflictError, NotFoundError, ValidationError
+from phased.migrate.deprecation import Deprecation
 from phased.service import audit, outcomes
 from phased.service import compare as service
 from phased.service import plan_rollouts as pr
@@ -24,11 +26,13 @@ stages:
   - name: parallel
     audience: 20
     compare: shadow
+    deprecate: warn
     gates:
       - {metric: mismatch_rate, at_most: 0.001, confidence: 0.95}
   - name: full
     audience: 100
     compare: new
+    deprecate: redirect
 """
 
 
@@ -107,10 +111,13 @@ class TestStageModes:
         rollout, decision = pr.preview(store, "awf_bundle")
         pr.apply_decision(store, rollout.id, rollout.version, decision)
         assert service.active_modes(store, "prod") == {"awf_bundle": "shadow"}
+        assert service.deprecation_phases(store, "prod") == {"awf_bundle": "warn"}
         client = Client.local(database_url=database_url, environment="prod", env={},
                               poll_interval=0.05)  # fmt: skip
         try:
             assert client.compare_modes == {"awf_bundle": "shadow"}
+            old_cmd = Deprecation(client, "awf_bundle", old="process-issues", new="pipeline")
+            assert old_cmd.phase is DeprecationPhase.WARN
             user = next(
                 f"u{i}" for i in range(500) if client.is_enabled("awf_bundle", user=f"u{i}")
             )

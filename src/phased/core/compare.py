@@ -34,6 +34,31 @@ class CompareMode(StrEnum):
         return self is CompareMode.NEW
 
 
+class DeprecationPhase(StrEnum):
+    """What an old command does (seed 004's warn → redirect → remove), set per plan stage."""
+
+    ACTIVE = "active"  # the old command runs as before
+    WARN = "warn"  # it runs, with a deprecation warning naming the new command
+    REDIRECT = "redirect"  # it hands over to the new command
+    REMOVED = "removed"  # it refuses, naming the new command
+
+    @property
+    def is_terminal(self) -> bool:
+        """The old command is gone."""
+        return self is DeprecationPhase.REMOVED
+
+
+def deprecation_at(phases: Iterable[DeprecationPhase | None], index: int) -> DeprecationPhase:
+    """The phase in force at stage ``index``: the latest one set at or before it."""
+    found = DeprecationPhase.ACTIVE
+    for i, phase in enumerate(phases):
+        if i > index:
+            break
+        if phase is not None:
+            found = phase
+    return found
+
+
 def plan_of(mode: CompareMode, enabled: bool) -> tuple[str, str | None]:
     """``(serving path, compared path or None)`` for one call.
 

@@ -136,6 +136,8 @@ class Comparisons:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.skipped = 0
         self.comparator_errors = 0
+        self.deprecations: dict[str, str] = {}
+        """flag → the deprecation phase of its latest rollout (``phased.migrate.deprecation``)."""
 
     # -- plumbing ----------------------------------------------------------------
 

@@ -30,16 +30,19 @@ class StoreMismatchSink:
 
 
 def follow_compare(client: Client, store: Callable[[], Store]) -> Callable[[], None]:
-    """Keep ``client.compare_modes`` in step with the stages; samples go to the store."""
-    from phased.service.compare import active_modes
+    """Follow the stages' compare modes and deprecation phases; samples go to the store."""
+    from phased.service.compare import active_modes, deprecation_phases
 
     client.comparisons.sink = StoreMismatchSink(store)
 
     def refresh() -> None:
         try:
             modes = active_modes(store(), client.environment)
+            phases = deprecation_phases(store(), client.environment)
         except Exception:
             return
+        client.comparisons.deprecations.clear()
+        client.comparisons.deprecations.update(phases)
         for flag in [f for f in client.compare_modes if f not in modes]:
             del client.compare_modes[flag]
         client.compare_modes.update(modes)

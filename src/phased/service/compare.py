@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from phased.core.compare import CompareMode
+from phased.core.compare import CompareMode, DeprecationPhase, deprecation_at
 from phased.core.outcomes import MISMATCH_METRIC, Aggregate, Arm, OutcomeKey, slot_of
 from phased.errors import ConflictError, NotFoundError, ValidationError
 from phased.obs.redact import redact_secrets
@@ -99,6 +99,32 @@ def active_modes(store: Store, environment: str) -> dict[str, str]:
             mode = rollout.stage.compare
             if started and mode is not None and rollout.stage_environment == environment:
                 out[rollout.flag] = mode.value
+    return out
+
+
+def deprecation_phases(store: Store, environment: str) -> dict[str, str]:
+    """flag → the deprecation phase its latest rollout is at in ``environment``.
+
+    A completed rollout keeps its last stage's phase; a rolled-back one goes back
+    to ``active`` (the old command is what runs again).
+    """
+    out: dict[str, str] = {}
+    latest: dict[str, records.Rollout] = {}
+    with store.read() as conn:
+        for rollout in records.all_rollouts(conn):
+            if rollout.flag not in latest or rollout.id > latest[rollout.flag].id:
+                latest[rollout.flag] = rollout
+    for rollout in latest.values():
+        if rollout.stage_environment != environment:
+            continue
+        stages = rollout.plan.stages
+        if all(s.deprecate is None for s in stages):
+            continue
+        phase = DeprecationPhase.ACTIVE
+        state = rollout.state
+        if state.phase.value != "rolled_back" and state.stage_started_at is not None:
+            phase = deprecation_at([s.deprecate for s in stages], state.stage)
+        out[rollout.flag] = phase.value
     return out
 
 

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from phased.core.compare import CompareMode
+from phased.core.compare import CompareMode, DeprecationPhase
 from phased.core.conditions import Condition, parse_condition, render
 from phased.core.durations import Duration
 from phased.core.flags import Percent, check_key
@@ -284,6 +284,10 @@ class Stage(_Model):
     compare: CompareMode | None = Field(
         default=None,
         description="Old/new side by side: old, shadow (old serves), live (new serves) or new.",
+    )
+    deprecate: DeprecationPhase | None = Field(
+        default=None,
+        description="From this stage on, old commands warn, redirect or are removed.",
     )
     golden: tuple[str, ...] = Field(
         default=(),
