@@ -17,7 +17,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from phased.errors import NotFoundError, PhasedError, ValidationError
-from phased.server.ui import routes_audit, routes_auth, routes_flags, routes_rollouts
+from phased.server.ui import (
+    routes_audit,
+    routes_auth,
+    routes_compare,
+    routes_flags,
+    routes_rollouts,
+)
 from phased.server.ui.render import error_page
 from phased.server.ui.session import LoginRequiredError, Session, current_session, login_redirect
 
@@ -67,6 +73,7 @@ def install(app: FastAPI) -> None:
         routes_auth.router,
         routes_flags.router,
         routes_rollouts.router,
+        routes_compare.router,
         routes_audit.router,
     ):
         app.include_router(router)
