@@ -166,3 +166,56 @@ class TestPytestPlugin:
         assert done.returncode == 1, done.stdout + done.stderr
         assert "1 failed, 1 passed" in done.stdout
         assert "first-meet-kiera turns[0] mustInclude: missing" in done.stdout
+
+
+class TestGoldenReport:
+    """--report records the run with its build and ticks the stage it is evidence for."""
+
+    def test_report_ticks_the_stage(self, repo_copy: Path, db: str) -> None:
+        plan = repo_copy / "plan.yaml"
+        plan.write_text(
+            "flag: awf_bundle\nenvironment: prod\nstages:\n"
+            "  - {name: canary-5, audience: 5, golden: [awf-goldens]}\n"
+            "  - {name: full, audience: 100}\n"
+        )
+        runner = CliRunner()
+        for argv in (
+            ["flag", "create", "awf_bundle", "--actor", "t"],
+            ["plan", "apply", str(plan), "--actor", "t"],
+        ):
+            assert runner.invoke(app, [*argv, "--db", db]).exit_code == 0
+        code, out, _ = golden(
+            "test",
+            "examples/goldens",
+            "--target",
+            EXAMPLE_TARGET,
+            "--report",
+            "awf-goldens",
+            "--flag",
+            "awf_bundle",
+            "--build",
+            "v1.5.0",
+            "--actor",
+            "ci",
+            "--db",
+            db,
+        )
+        assert code == 0
+        assert out.splitlines()[-1].startswith("reported passing run golden-run:1 of awf-goldens")
+        assert out.splitlines()[-1].endswith(
+            "(build v1.5.0); ticks stage canary-5 of awf_bundle (item 'golden: awf-goldens')"
+        )
+        code, _, err = golden(
+            "test",
+            "examples/goldens",
+            "--target",
+            EXAMPLE_TARGET,
+            "--report",
+            "awf-goldens",
+            "--actor",
+            "ci",
+            "--db",
+            db,
+        )
+        assert code == 2
+        assert "--report needs --build" in err
