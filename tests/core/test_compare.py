@@ -99,8 +99,11 @@ class TestMismatchGateStatistics:
 
 def stage_with(mismatches: int, comparisons: int) -> StageOutcomes:
     cand = Aggregate()
-    for i in range(comparisons):
+    for i in range(min(comparisons, 20)):
         cand.record(latency_ms=5, metrics={MISMATCH_METRIC: 1.0 if i < mismatches else 0.0})
+    if comparisons > 20:  # the same totals as recording each one, without the wait
+        cand.requests = comparisons
+        cand.metrics[MISMATCH_METRIC] = [float(mismatches), float(comparisons)]
     return StageOutcomes("parallel", "prod", cand, Aggregate(), 3600.0)
 
 
@@ -121,10 +124,26 @@ class TestConfidenceGate:
         assert result.verdict is Verdict.PASS
         assert result.samples == 2995
 
+    def test_a_mismatch_holds_until_resolved(self) -> None:
+        result = evaluate_check(GATE, "gate", stage_with(1, 10_000), alpha=0.05)
+        assert result.verdict is Verdict.WAITING
+        assert "1 unresolved: resolve each (phased compare resolve)" in result.reason
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.booleans(), min_size=1, max_size=40), st.integers(0, 4000))
+    def test_passes_only_without_mismatches(self, flips: list[bool], n: int) -> None:
+        """Continuous looks keep the confidence: a pass needs every comparison so far clean."""
+        k = sum(flips)
+        result = evaluate_check(GATE, "gate", stage_with(min(k, n), n), alpha=0.05)
+        if result.verdict is Verdict.PASS:
+            assert min(k, n) == 0
+            assert n >= 2995
+            assert (1 - 0.001) ** n <= 0.05  # P(all clean) at a true rate of 0.1 %
+
     def test_fails_when_clearly_above(self) -> None:
         result = evaluate_check(GATE, "gate", stage_with(30, 1000), alpha=0.05)
         assert result.verdict is Verdict.FAIL
-        assert "above 0.001 with 95 % confidence" in result.reason
+        assert "30 mismatches in 1,000 comparisons, above 0.001 (95 % confidence" in result.reason
 
     def test_no_comparisons_yet(self) -> None:
         result = evaluate_check(GATE, "gate", stage_with(0, 0), alpha=0.05)
@@ -175,3 +194,38 @@ class TestPlanFields:
 
 def test_needed_formula_matches_closed_form() -> None:
     assert comparisons_needed(0.001, 0.95) == math.ceil(math.log(0.05) / math.log(0.999))
+
+
+def _pmf(k: int, n: int, p: float) -> float:
+    return math.exp(
+        math.lgamma(n + 1)
+        - math.lgamma(k + 1)
+        - math.lgamma(n - k + 1)
+        + k * math.log(p)
+        + (n - k) * math.log1p(-p)
+    )
+
+
+def _false_pass_rereading_the_bound(p: float, mismatches_up_to: int = 25) -> float:
+    """P(ever pass) when the bound is re-read after each comparison, at true rate ``p``."""
+    thresholds = [comparisons_needed(0.001, 0.95, k) for k in range(mismatches_up_to)]
+    alive, n, total = {0: 1.0}, 0, 0.0
+    for k_limit, n_limit in enumerate(thresholds):
+        step, grown = n_limit - n, {}
+        for k, prob in alive.items():
+            for j in range(60):
+                grown[k + j] = grown.get(k + j, 0.0) + prob * _pmf(j, step, p)
+        n = n_limit
+        total += sum(v for k, v in grown.items() if k <= k_limit)
+        alive = {k: v for k, v in grown.items() if k > k_limit}
+    return total
+
+
+class TestWhyAMismatchHoldsTheGate:
+    """Re-reading the bound after mismatches on every look breaks the 95 %; the gate does not."""
+
+    def test_rereading_would_pass_a_bad_rate_a_fifth_of_the_time(self) -> None:
+        assert _false_pass_rereading_the_bound(0.001) == pytest.approx(0.207, abs=0.005)
+
+    def test_the_gate_keeps_its_confidence(self) -> None:
+        assert (1 - 0.001) ** comparisons_needed(0.001, 0.95) <= 0.05
