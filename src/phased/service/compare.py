@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 
 from phased.core.compare import CompareMode, DeprecationPhase, deprecation_at
+from phased.core.flags import check_key
 from phased.core.outcomes import MISMATCH_METRIC, Aggregate, Arm, OutcomeKey, slot_of
 from phased.errors import ConflictError, NotFoundError, ValidationError
 from phased.obs.redact import redact_secrets
@@ -146,13 +147,21 @@ def record_mismatch(store: Store, sample: dict[str, Any]) -> int:
     try:
         flag, environment = str(sample["flag"]), str(sample["environment"])
         mode = CompareMode(str(sample.get("mode", "shadow"))).value
+        check_key(flag, "flag key")
+        for what, text in (("environment", environment), ("stage", str(sample.get("stage") or ""))):
+            if (
+                len(text) > 64
+                or any(ord(c) < 32 for c in text)
+                or (what == "environment" and not text)
+            ):
+                raise ValueError(f"{what}: 1-64 printable characters (got {text!r})")
     except (KeyError, ValueError) as exc:
         raise ValidationError(
             f"a mismatch sample needs flag, environment and a mode (old, shadow, live, new): {exc}",
             field="sample",
         ) from None
     clean = redact_secrets(sample)
-    diff = [str(line) for line in (clean.get("diff") or [])][:200]
+    diff = [str(line)[:2000] for line in (clean.get("diff") or [])][:200]
     with store.write() as conn:
         now = store.clock()
         new_id = conn.execute(
@@ -200,6 +209,8 @@ def resolve_mismatch(store: Store, *, actor: str | None, mismatch_id: int, note:
         NotFoundError: no such sample.
         ConflictError: it is resolved already.
     """
+    if "\x00" in note:
+        raise ValidationError("the note contains a NUL character", field="note")
     if not note.strip():
         raise ValidationError(
             "say why the new behaviour is correct (seed 004: 'document' the discrepancy), "

@@ -108,6 +108,12 @@ def report(
         check_key(suite, "golden suite")
     except ValueError as exc:
         raise ValidationError(str(exc), field="suite") from None
+    if len(build) > 200 or any(ord(c) < 32 for c in build):
+        raise ValidationError(
+            f"at most 200 printable characters (got {build[:40]!r}…)", field="build"
+        )
+    if any("\x00" in line for line in failures):
+        failures = [line.replace("\x00", "") for line in failures]
     if not build.strip():
         raise ValidationError(
             "the build or version the run tested is required (e.g. --build v1.5.0 or a commit)",

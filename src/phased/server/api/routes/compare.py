@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from phased.server.api.deps import PlanRunner, Reader, SdkWriter, StoreDep
@@ -20,14 +20,14 @@ class MismatchCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    flag: str
-    environment: str
-    stage: str = ""
-    mode: str = Field(examples=["shadow"])
+    flag: str = Field(max_length=64)
+    environment: str = Field(max_length=64)
+    stage: str = Field(default="", max_length=64)
+    mode: str = Field(max_length=16, examples=["shadow"])
     context: dict[str, Any] = Field(default_factory=dict)
     old: Any = None
     new: Any = None
-    diff: list[str] = Field(default_factory=list)
+    diff: list[Annotated[str, Field(max_length=2000)]] = Field(default_factory=list, max_length=200)
 
 
 class MismatchPublic(BaseModel):
@@ -54,7 +54,7 @@ class MismatchResolve(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    note: str
+    note: str = Field(max_length=2000)
 
 
 class MismatchCreated(BaseModel):
@@ -84,7 +84,10 @@ def list_mismatches(
 
 @router.post("/mismatches/{mismatch_id}/resolve", operation_id="resolve_mismatch")
 def resolve_mismatch(
-    mismatch_id: int, body: MismatchResolve, store: StoreDep, who: PlanRunner
+    mismatch_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: MismatchResolve,
+    store: StoreDep,
+    who: PlanRunner,
 ) -> MismatchPublic:
     """Mark a mismatch "new behaviour is correct": audited; it stops counting in the gate."""
     done = service.resolve_mismatch(store, actor=who.name, mismatch_id=mismatch_id, note=body.note)

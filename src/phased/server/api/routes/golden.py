@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from phased.server.api.deps import PlanRunner, Reader, StoreDep
@@ -20,11 +21,17 @@ class GoldenRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     suite: str = Field(examples=["awf-goldens"], description="The suite name plans refer to.")
-    build: str = Field(examples=["v1.5.0"], description="The build or version it ran against.")
-    mode: str = Field(examples=["test"], description="record, verify or test.")
+    build: str = Field(
+        max_length=200, examples=["v1.5.0"], description="The build or version it ran against."
+    )
+    mode: str = Field(max_length=16, examples=["test"], description="record, verify or test.")
     passed: bool
-    counts: dict[str, int] = Field(default_factory=dict)
-    failures: list[str] = Field(default_factory=list, description="Failure lines (first 50 kept).")
+    counts: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0, le=2**53)]] = (
+        Field(default_factory=dict, max_length=32)
+    )
+    failures: list[Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=list, max_length=1000, description="Failure lines (first 50 kept)."
+    )
     flag: str | None = Field(default=None, description="The flag whose rollout it is evidence for.")
 
 
@@ -78,6 +85,8 @@ def list_golden_runs(
 
 
 @router.get("/{run_id}", operation_id="get_golden_run")
-def get_golden_run(run_id: int, store: StoreDep, _who: Reader) -> GoldenRunPublic:
+def get_golden_run(
+    run_id: Annotated[int, Path(ge=1, le=2**63 - 1)], store: StoreDep, _who: Reader
+) -> GoldenRunPublic:
     """One reported run: the evidence a checklist tick links to."""
     return GoldenRunPublic.model_validate(service.get_run(store, run_id).to_dict())
