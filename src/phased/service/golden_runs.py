@@ -97,8 +97,12 @@ def report(
     counts: dict[str, int],
     failures: list[str],
     flag: str | None = None,
+    stage: str | None = None,
 ) -> GoldenRunRecord:
     """Record one golden run; tick (or withdraw) the stage item it is evidence for.
+
+    The stage is ``stage`` when given (it must be ahead and list the suite),
+    else the next stage ahead that lists the suite.
 
     Raises:
         ValidationError: a malformed suite, an empty build, an unknown mode.
@@ -151,16 +155,24 @@ def report(
             state = rollout.state
             first = 0 if state.phase is RolloutPhase.PENDING else state.stage + 1
             item = golden_item(suite)
-            for stage in rollout.plan.stages[first:]:
-                if suite not in stage.golden:
+            ahead = rollout.plan.stages[first:]
+            if stage is not None:
+                ahead = tuple(s for s in ahead if s.name == stage)
+                if not ahead or suite not in ahead[0].golden:
+                    raise ValidationError(
+                        f"no stage ahead called {stage!r} requires the suite {suite!r}",
+                        field="stage",
+                    )
+            for target in ahead:
+                if suite not in target.golden:
                     continue
                 if passed:
                     new = rs.tick_with_evidence(
-                        state, stage.name, item, m.actor, m.now, evidence=evidence
+                        state, target.name, item, m.actor, m.now, evidence=evidence
                     )
                 else:
-                    new = rs.untick(state, stage.name, item)
-                ticked = stage.name
+                    new = rs.untick(state, target.name, item)
+                ticked = target.name
                 if new != state:
                     records.save(m.conn, rollout, new, m.now)
                     verb = "ticked" if passed else "withdrawn"
@@ -172,7 +184,7 @@ def report(
                         kind="check" if passed else "uncheck",
                         source="golden",
                         state=new,
-                        stage=stage.name,
+                        stage=target.name,
                         reason=f"{item} {verb} by {evidence} (build {build.strip()})",
                     )
                 break

@@ -39,12 +39,13 @@ def report(
     counts: dict[str, int],
     failures: list[str],
     flag: str | None = None,
+    stage: str | None = None,
 ) -> GoldenRunRecord:
     """Record one golden run on the server."""
     del actor
     body = {
         "suite": suite, "build": build, "mode": mode, "passed": passed, "counts": counts,
-        "failures": failures, "flag": flag,
+        "failures": failures, "flag": flag, "stage": stage,
     }  # fmt: skip
     return _run(store.request("POST", "/golden-runs", json=body))
 

@@ -33,6 +33,9 @@ class GoldenRunCreate(BaseModel):
         default_factory=list, max_length=1000, description="Failure lines (first 50 kept)."
     )
     flag: str | None = Field(default=None, description="The flag whose rollout it is evidence for.")
+    stage: str | None = Field(
+        default=None, max_length=64, description="The stage it is evidence for (default: the next)."
+    )
 
 
 class GoldenRunPublic(BaseModel):
@@ -66,6 +69,7 @@ def report_golden_run(body: GoldenRunCreate, store: StoreDep, who: PlanRunner) -
         counts=body.counts,
         failures=body.failures,
         flag=body.flag,
+        stage=body.stage,
     )
     return GoldenRunPublic.model_validate(done.to_dict())
 
