@@ -144,3 +144,10 @@ class SourceQueryError(PhasedError):
     def __init__(self, message: str, *, source: str) -> None:
         super().__init__(message, field=f"sources.{source}")
         self.source = source
+
+
+class DeprecatedCommandError(PhasedError):
+    """An old command was removed by its migration (``phased.migrate.deprecation``)."""
+
+    code = "removed"
+    http_status = 410

@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "sources": 5,  # MetricSource protocol and providers (sdk outcomes, prometheus, web)
     "backend": 5,  # the typed Backend: local (service) or http (API)
     "engine": 6,  # the reconcile loop around decide(), fed by the metric sources
+    "migrate": 6,  # golden scenarios, retire / refs / stale, deprecation of old commands
     "selfflags": 7,  # phased's own flags, read with its own SDK
     "openfeature": 7,
     "testing": 7,
@@ -50,7 +51,7 @@ LAYERS: dict[str, int] = {
     "cli": 9,  # one module per command group
 }
 
-ABOVE_SERVICE = {"backend", "engine", "server", "cli", "sdk", "sources"}
+ABOVE_SERVICE = {"backend", "engine", "server", "cli", "sdk", "sources", "migrate"}
 STORE_HANDLE = {
     "phased.store": {"Store", "open_store"},
     "phased.store.engine": {"Store", "open_store", "current_revision"},  # + migration state

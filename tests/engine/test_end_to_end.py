@@ -23,7 +23,7 @@ from phased.errors import PermissionDeniedError
 from phased.sdk.client import Client
 from phased.sdk.store_sink import StoreSink, follow_stages
 from phased.service import apply as apply_service
-from phased.service import audit, flags, members
+from phased.service import audit, flags, golden_runs, members
 from phased.service import plan_rollouts as pr
 from phased.service.approvals import approve, check
 from phased.store.engine import Store
@@ -78,14 +78,24 @@ class World:
 
 @pytest.fixture
 def awf(store: Store, clock: FrozenClock) -> Iterator[World]:
-    """Given the awf-phase7 plan applied by alice, its golden-test checklist ticked."""
+    """Given the awf-phase7 plan applied by alice, passing golden runs reported for its stages."""
     flags.create_flag(store, actor="seed", key="awf_bundle")
     members.add_member(store, actor="root", name="root", roles=["admin"])
     members.add_member(store, actor="root", name="alice", roles=["developer"])
     pr.apply_plan(store, actor="alice", text=AWF.read_text(encoding="utf-8"), path=str(AWF))
-    for stage in ("canary-5", "canary-50"):
-        item = "golden tests pass (npm run awf:golden:test)"
-        check(store, actor="alice", flag="awf_bundle", item=item, stage=stage)
+    for stage in ("canary-5", "canary-50"):  # CI reported a passing golden run for each
+        golden_runs.report(
+            store,
+            actor="ci",
+            suite="awf-goldens",
+            build="v1",
+            mode="test",
+            passed=True,
+            counts={},
+            failures=[],
+            flag="awf_bundle",
+            stage=stage,
+        )
     client = Client(environment="prod", sink=StoreSink(store), flush_interval=3600)
     client.tracker.clock = clock  # outcomes land in the virtual time's windows
     follow_stages(client, store)

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from phased.service.apply import ApplyOutcome
     from phased.service.approvals import Recorded
     from phased.service.base import Result
+    from phased.service.compare import Mismatch
     from phased.service.flags import StoredFlag
+    from phased.service.golden_runs import GoldenRunRecord
     from phased.service.incidents import IncidentRecord, Opened
     from phased.service.members import Member
     from phased.service.overrides import OverrideView
@@ -157,6 +159,24 @@ class Audit(Protocol):
         ...
 
 
+class Compare(Protocol):
+    """The ``compare`` use cases (:mod:`phased.service.compare`)."""
+
+    def record_mismatch(self, sample: dict[str, Any]) -> int:
+        """Keep one old/new mismatch sample (redacted, bounded per flag); its id."""
+        ...
+
+    def list_mismatches(
+        self, flag: str, *, include_resolved: bool = False, limit: int = 50
+    ) -> list[Mismatch]:
+        """The flag's kept samples, newest first."""
+        ...
+
+    def resolve_mismatch(self, *, actor: str | None, mismatch_id: int, note: str) -> Mismatch:
+        """Mark a mismatch "new behaviour is correct" (audited); it stops counting."""
+        ...
+
+
 class Flags(Protocol):
     """The ``flags`` use cases (:mod:`phased.service.flags`)."""
 
@@ -225,6 +245,34 @@ class Flags(Protocol):
 
     def restore_flag(self, *, actor: str | None, key: str) -> Result:
         """Bring an archived flag back."""
+        ...
+
+
+class GoldenRuns(Protocol):
+    """The ``golden_runs`` use cases (:mod:`phased.service.golden_runs`)."""
+
+    def report(
+        self,
+        *,
+        actor: str | None,
+        suite: str,
+        build: str,
+        mode: str,
+        passed: bool,
+        counts: dict[str, int],
+        failures: list[str],
+        flag: str | None = None,
+        stage: str | None = None,
+    ) -> GoldenRunRecord:
+        """Record one golden run; a passing run ticks the stage's item, a failing one blocks it."""
+        ...
+
+    def get_run(self, run_id: int) -> GoldenRunRecord:
+        """One reported run."""
+        ...
+
+    def list_runs(self, *, suite: str | None = None, limit: int = 50) -> list[GoldenRunRecord]:
+        """Reported runs, newest first."""
         ...
 
 

@@ -142,7 +142,9 @@ class HttpBackend:
         from phased.backend.http_areas.apply import HttpApply
         from phased.backend.http_areas.approvals import HttpApprovals
         from phased.backend.http_areas.audit import HttpAudit
+        from phased.backend.http_areas.compare import HttpCompare
         from phased.backend.http_areas.flags import HttpFlags
+        from phased.backend.http_areas.golden_runs import HttpGoldenRuns
         from phased.backend.http_areas.incidents import HttpIncidents
         from phased.backend.http_areas.members import HttpMembers
         from phased.backend.http_areas.overrides import HttpOverrides
@@ -158,7 +160,9 @@ class HttpBackend:
         self.apply: areas.Apply = HttpApply(http)
         self.approvals: areas.Approvals = HttpApprovals(http)
         self.audit: areas.Audit = HttpAudit(http)
+        self.compare: areas.Compare = HttpCompare(http)
         self.flags: areas.Flags = HttpFlags(http)
+        self.golden_runs: areas.GoldenRuns = HttpGoldenRuns(http)
         self.incidents: areas.Incidents = HttpIncidents(http)
         self.members: areas.Members = HttpMembers(http)
         self.overrides: areas.Overrides = HttpOverrides(http)

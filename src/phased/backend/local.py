@@ -17,7 +17,9 @@ from phased.service import alerts as _alerts
 from phased.service import apply as _apply
 from phased.service import approvals as _approvals
 from phased.service import audit as _audit
+from phased.service import compare as _compare
 from phased.service import flags as _flags
+from phased.service import golden_runs as _golden_runs
 from phased.service import incidents as _incidents
 from phased.service import members as _members
 from phased.service import overrides as _overrides
@@ -38,7 +40,9 @@ if TYPE_CHECKING:
     from phased.service.apply import ApplyOutcome
     from phased.service.approvals import Recorded
     from phased.service.base import Result
+    from phased.service.compare import Mismatch
     from phased.service.flags import StoredFlag
+    from phased.service.golden_runs import GoldenRunRecord
     from phased.service.incidents import IncidentRecord, Opened
     from phased.service.members import Member
     from phased.service.overrides import OverrideView
@@ -210,6 +214,28 @@ class LocalAudit:
         return _audit.export(self.store, out, since=since, until=until)
 
 
+class LocalCompare:
+    """:mod:`phased.service.compare` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def record_mismatch(self, sample: dict[str, Any]) -> int:
+        return _compare.record_mismatch(self.store, sample)
+
+    def list_mismatches(
+        self, flag: str, *, include_resolved: bool = False, limit: int = 50
+    ) -> list[Mismatch]:
+        return _compare.list_mismatches(
+            self.store, flag, include_resolved=include_resolved, limit=limit
+        )
+
+    def resolve_mismatch(self, *, actor: str | None, mismatch_id: int, note: str) -> Mismatch:
+        return _compare.resolve_mismatch(
+            self.store, actor=actor, mismatch_id=mismatch_id, note=note
+        )
+
+
 class LocalFlags:
     """:mod:`phased.service.flags` over the store."""
 
@@ -301,6 +327,45 @@ class LocalFlags:
 
     def restore_flag(self, *, actor: str | None, key: str) -> Result:
         return _flags.restore_flag(self.store, actor=actor, key=key)
+
+
+class LocalGoldenRuns:
+    """:mod:`phased.service.golden_runs` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def report(
+        self,
+        *,
+        actor: str | None,
+        suite: str,
+        build: str,
+        mode: str,
+        passed: bool,
+        counts: dict[str, int],
+        failures: list[str],
+        flag: str | None = None,
+        stage: str | None = None,
+    ) -> GoldenRunRecord:
+        return _golden_runs.report(
+            self.store,
+            actor=actor,
+            suite=suite,
+            build=build,
+            mode=mode,
+            passed=passed,
+            counts=counts,
+            failures=failures,
+            flag=flag,
+            stage=stage,
+        )
+
+    def get_run(self, run_id: int) -> GoldenRunRecord:
+        return _golden_runs.get_run(self.store, run_id)
+
+    def list_runs(self, *, suite: str | None = None, limit: int = 50) -> list[GoldenRunRecord]:
+        return _golden_runs.list_runs(self.store, suite=suite, limit=limit)
 
 
 class LocalIncidents:
@@ -610,7 +675,9 @@ class LocalBackend:
         self.apply = LocalApply(store)
         self.approvals = LocalApprovals(store)
         self.audit = LocalAudit(store)
+        self.compare = LocalCompare(store)
         self.flags = LocalFlags(store)
+        self.golden_runs = LocalGoldenRuns(store)
         self.incidents = LocalIncidents(store)
         self.members = LocalMembers(store)
         self.overrides = LocalOverrides(store)

@@ -32,7 +32,9 @@ from phased.backend.areas import (
     Apply,
     Approvals,
     Audit,
+    Compare,
     Flags,
+    GoldenRuns,
     Incidents,
     Members,
     Overrides,
@@ -50,7 +52,9 @@ __all__ = [
     "Approvals",
     "Audit",
     "Backend",
+    "Compare",
     "Flags",
+    "GoldenRuns",
     "Incidents",
     "Members",
     "Overrides",
@@ -99,8 +103,18 @@ class Backend(Protocol):
         ...
 
     @property
+    def compare(self) -> Compare:
+        """:mod:`phased.service.compare`."""
+        ...
+
+    @property
     def flags(self) -> Flags:
         """:mod:`phased.service.flags`."""
+        ...
+
+    @property
+    def golden_runs(self) -> GoldenRuns:
+        """:mod:`phased.service.golden_runs`."""
         ...
 
     @property
@@ -162,7 +176,9 @@ AREAS = (
     "apply",
     "approvals",
     "audit",
+    "compare",
     "flags",
+    "golden_runs",
     "incidents",
     "members",
     "overrides",

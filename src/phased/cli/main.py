@@ -39,6 +39,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "phased.cli.sources",
     "phased.cli.triggers",
     "phased.cli.hooks",
+    "phased.cli.golden",
+    "phased.cli.compare",
+    "phased.cli.decommission",
 )
 
 

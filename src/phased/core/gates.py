@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from phased.core.analysis import compare_metric
 from phased.core.analysis.comparison import fmt_evidence, fmt_value
 from phased.core.analysis.threshold import rate_above_e_value
-from phased.core.outcomes import Aggregate, metric_value, rate_events
+from phased.core.compare import comparisons_needed, upper_bound
+from phased.core.outcomes import Aggregate, comparison_counts, metric_value, rate_events
 from phased.core.plans.model import Check, Trigger
 from phased.errors import PhasedError
 
@@ -146,6 +147,8 @@ def evaluate_check(
             samples=comparison.candidate_n,
             reason=f"{comparison.reason} (stage {stage})",
         )
+    if check.confidence is not None:
+        return confidence_gate(check, outcomes, base)
     limit = check.threshold
     assert limit is not None
     if n == 0:
@@ -203,6 +206,58 @@ def evaluate_check(
             f"{prefix}{check.metric} {fmt_value(value)} {_relation(value, limit)} "
             f"{fmt_value(limit)} (stage {stage}, {n:,} requests{evidence})"
         ),
+    )
+
+
+def confidence_gate(check: Check, outcomes: StageOutcomes, base: dict[str, Any]) -> GateResult:
+    """``mismatch_rate at_most L with confidence C``: pass after enough clean comparisons.
+
+    It passes once the stage has at least ``comparisons_needed(L, C)`` comparisons
+    and no unresolved mismatch (2,995 for 0.1 % at 95 %). Under a rate of ``L``
+    or more, that happens with probability at most ``1 - C`` however often the
+    gate is looked at, because the count of mismatches never goes down by
+    itself. A mismatch holds the gate until a person resolves it ("new
+    behaviour is correct") or the stage restarts on a fixed build: seed 004's
+    "document any discrepancies". Re-reading a Clopper–Pearson bound after
+    mismatches on every pass would not keep the confidence (about 21 % false
+    passes at a true rate of exactly 0.1 %). It fails once the rate is above
+    ``L`` with confidence ``C``.
+    """
+    mismatches, n = comparison_counts(outcomes.candidate)
+    limit, confidence = check.threshold, check.confidence
+    assert limit is not None
+    assert confidence is not None
+    stage, pct = outcomes.stage, f"{confidence * 100:g} %"
+    needed = comparisons_needed(limit, confidence)
+    if n == 0:
+        return GateResult(
+            **base,
+            verdict=Verdict.WAITING,
+            threshold=limit,
+            reason=f"{check.metric}: no comparisons yet; {needed:,} clean ones needed for "
+            f"≤ {fmt_value(limit)} with {pct} confidence",
+        )
+    seen = f"{mismatches:,} mismatches in {n:,} comparisons"
+    if mismatches == 0 and n >= needed:
+        verdict = Verdict.PASS
+        why = f"≤ {fmt_value(limit)} (upper bound {fmt_value(upper_bound(0, n, confidence))})"
+    elif mismatches and 1.0 - upper_bound(n - mismatches, n, confidence) > limit:
+        verdict, why = Verdict.FAIL, f"above {fmt_value(limit)}"
+    elif mismatches:
+        verdict = Verdict.WAITING
+        why = (
+            f"{mismatches:,} unresolved: resolve each (phased compare resolve) or fix it and "
+            "restart the stage"
+        )
+    else:
+        verdict, why = Verdict.WAITING, f"{needed - n:,} more clean needed"
+    return GateResult(
+        **base,
+        verdict=verdict,
+        value=mismatches / n,
+        threshold=limit,
+        samples=n,
+        reason=f"{check.metric}: {seen}, {why} ({pct} confidence, stage {stage})",
     )
 
 

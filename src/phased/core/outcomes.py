@@ -376,6 +376,8 @@ BUILTIN_METRICS: tuple[str, ...] = (
     "requests_per_hour",
     "successes_per_hour",
     "errors_per_hour",
+    "mismatch_rate",
+    "comparisons",
 )
 
 RATE_METRICS: Mapping[str, str] = {
@@ -409,6 +411,24 @@ def rate_events(metric: str, agg: Aggregate) -> int:
     return value
 
 
+MISMATCH_METRIC = "mismatch"
+"""The custom value ``client.compare`` records per comparison: 1 mismatch, 0 match."""
+
+
+def comparison_counts(agg: Aggregate) -> tuple[int, int]:
+    """``(mismatches, comparisons)`` recorded by ``client.compare`` (resolved ones subtracted)."""
+    entry = agg.metrics.get(MISMATCH_METRIC)
+    if entry is None:
+        return 0, 0
+    return max(round(entry[0]), 0), max(round(entry[1]), 0)
+
+
+def mismatch_rate(agg: Aggregate) -> float | None:
+    """Mismatches per comparison; None before the first comparison."""
+    mismatches, comparisons = comparison_counts(agg)
+    return mismatches / comparisons if comparisons else None
+
+
 def _per_request(value: float, agg: Aggregate) -> float | None:
     return value / agg.requests if agg.requests else None
 
@@ -423,6 +443,8 @@ _SIMPLE: Mapping[str, Callable[[Aggregate], float | None]] = {
     "fallback_rate": lambda agg: _per_request(agg.fallbacks, agg),
     "retry_rate": lambda agg: _per_request(agg.retries, agg),
     "cost_per_request": lambda agg: _per_request(agg.cost_usd, agg),
+    "mismatch_rate": mismatch_rate,
+    "comparisons": lambda agg: float(comparison_counts(agg)[1]),
 }
 """Metrics read straight off one aggregate: name → how to compute it (only when asked)."""
 

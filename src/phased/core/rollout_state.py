@@ -53,6 +53,8 @@ class CheckRecord(_Record):
     item: str
     actor: str
     at: datetime
+    evidence: str | None = None
+    """What ticked it when it was not a person's word: a golden run (``golden-run:7``)."""
 
 
 class Incident(_Record):
@@ -148,6 +150,21 @@ def tick(state: RolloutState, stage: str, item: str, actor: str, now: datetime) 
         return state
     record = CheckRecord(stage=stage, item=item, actor=actor, at=now)
     return state.model_copy(update={"checks": (*state.checks, record)})
+
+
+def tick_with_evidence(
+    state: RolloutState, stage: str, item: str, actor: str, now: datetime, *, evidence: str
+) -> RolloutState:
+    """Tick ``item`` of ``stage`` on evidence (a later passing run replaces an earlier one)."""
+    kept = tuple(c for c in state.checks if not (c.stage == stage and c.item == item))
+    record = CheckRecord(stage=stage, item=item, actor=actor, at=now, evidence=evidence)
+    return state.model_copy(update={"checks": (*kept, record)})
+
+
+def untick(state: RolloutState, stage: str, item: str) -> RolloutState:
+    """Withdraw the tick of ``item`` of ``stage`` (a failing golden run blocks the stage)."""
+    kept = tuple(c for c in state.checks if not (c.stage == stage and c.item == item))
+    return state if len(kept) == len(state.checks) else state.model_copy(update={"checks": kept})
 
 
 def pause(state: RolloutState, actor: str, reason: str, now: datetime) -> RolloutState:

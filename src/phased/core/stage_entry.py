@@ -74,4 +74,21 @@ def entry_waiting(plan: Plan, index: int, state: RolloutState) -> list[Waiting]:
                     stage=stage.name, kind="checklist", item=item, detail=f"checklist: {item!r}"
                 )
             )
+    for suite in stage.golden:
+        item = golden_item(suite)
+        if item not in ticked:
+            out.append(
+                Waiting(
+                    stage=stage.name,
+                    kind="checklist",
+                    item=item,
+                    detail=f"golden run of {suite!r} passing (phased golden test ... --report "
+                    f"{suite})",
+                )
+            )
     return out
+
+
+def golden_item(suite: str) -> str:
+    """The checklist item a passing golden run of ``suite`` ticks."""
+    return f"golden: {suite}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from phased.sdk.tracker import OutcomeSink, Tracker, Tracking
 log = logging.getLogger("phased.sdk")
 
 if TYPE_CHECKING:
+    from phased.sdk.compare import Comparisons
     from phased.sdk.http_sink import HttpSink
     from phased.sdk.local import StoreSync
     from phased.sdk.remote import BackupOption, RemoteSync
@@ -83,6 +84,7 @@ class Client:
         self.tracker = Tracker(environment, sink, flush_interval=flush_interval)
         self.stages: dict[str, str] = {}
         """The current rollout stage of each flag, so outcomes land in the right window."""
+        self.compare_modes = {}
         self._install(flagset or FlagSet())
         if failure is not None:
             self._failed(f"server {url}", failure)
@@ -192,6 +194,9 @@ class Client:
             client.load_error = redact_text(f"store {url}: {sync.last_error}")
         if owned is not None:  # label outcomes with the stage in force (docs/rollouts.md)
             follow_stages(client, lambda: owned.store)
+            from phased.sdk.compare_store import follow_compare
+
+            follow_compare(client, lambda: owned.store)
         sync.start()
         client._store_sync = sync
         return client
@@ -386,6 +391,67 @@ class Client:
             metrics=metrics,
             unit=unit,
         )
+
+    # -- old and new side by side (docs/migrations.md) ------------------------------
+
+    compare_modes: dict[str, str]
+    """flag → the compare mode of its stage in force (old, shadow, live, new)."""
+    _comparisons: Comparisons | None = None
+
+    @property
+    def comparisons(self) -> Comparisons:
+        """The compare engine (its ``sink`` receives mismatch samples)."""
+        if self._comparisons is None:
+            from phased.sdk.compare import Comparisons, HttpMismatchSink
+
+            self._comparisons = Comparisons(self)
+            if self._owned_sink is not None:  # a server: samples go where outcomes go
+                owned = self._owned_sink
+                self._comparisons.sink = HttpMismatchSink(owned.url, owned._headers)
+        return self._comparisons
+
+    def compare(
+        self,
+        flag: str,
+        /,
+        *,
+        old: Callable[[], Any],
+        new: Callable[[], Any],
+        mode: str | None = None,
+        ignore: Iterable[str] = (),
+        compare: Callable[[Any, Any], bool] | None = None,
+        timeout: float = 5.0,
+        **context: Any,
+    ) -> Any:
+        """Run ``old`` and ``new`` side by side; return the serving path's result.
+
+        The stage's mode (or ``mode=``) and the flag's evaluation decide which
+        path serves; the other runs concurrently and is compared, and its
+        exceptions and time-outs never reach the caller (``docs/migrations.md``).
+        """
+        return self.comparisons.run(
+            flag, old=old, new=new, mode=mode, ignore=ignore, compare=compare,
+            timeout=timeout, context=context,
+        )  # fmt: skip
+
+    async def compare_async(
+        self,
+        flag: str,
+        /,
+        *,
+        old: Callable[[], Awaitable[Any]],
+        new: Callable[[], Awaitable[Any]],
+        mode: str | None = None,
+        ignore: Iterable[str] = (),
+        compare: Callable[[Any, Any], bool] | None = None,
+        timeout: float = 5.0,
+        **context: Any,
+    ) -> Any:
+        """The async form of :meth:`compare` (the compared path is a task)."""
+        return await self.comparisons.run_async(
+            flag, old=old, new=new, mode=mode, ignore=ignore, compare=compare,
+            timeout=timeout, context=context,
+        )  # fmt: skip
 
     def close(self) -> None:
         """Flush every outcome window and stop background threads."""

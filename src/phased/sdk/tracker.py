@@ -173,7 +173,12 @@ class Tracker:
         self._closed = True
         self._wake.set()
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
+        # A thread another thread created but has not started yet ends at once (closed).
+        if (
+            thread is not None
+            and thread.ident is not None
+            and thread is not threading.current_thread()
+        ):
             thread.join(timeout=10)
         self.flush(everything=True)
 

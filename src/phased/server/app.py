@@ -19,9 +19,11 @@ from phased.server.api.deps import StateDep
 from phased.server.api.routes import (
     alerts,
     audit,
+    compare,
     debug,
     flags,
     flagsfile,
+    golden,
     incidents,
     members,
     meta,
@@ -61,6 +63,8 @@ API_ROUTERS: list[APIRouter] = [
     debug.router,
     sdk.router,
     triggers.router,
+    golden.router,
+    compare.router,
 ]
 
 DESCRIPTION = """\

@@ -21,7 +21,7 @@ from typing import Any
 from phased.core.decide import Decision, DecisionKind
 from phased.core.evaluate import CompiledFlagSet
 from phased.core.flags import Flag, FlagSet
-from phased.core.outcomes import Aggregate, metric_value
+from phased.core.outcomes import MISMATCH_METRIC, Aggregate, metric_value
 from phased.core.plans.audience import stage_flag_state
 from phased.core.plans.model import Mode, Plan
 from phased.core.plans.preview import baseline_of
@@ -216,6 +216,9 @@ def simulate(
                 cost_usd=model.cost_usd,
                 user=users[index]["user"],
                 unit=None if key is None else str(users[index].get(key, users[index]["user"])),
+                metrics=None
+                if model.mismatch_rate is None or not on
+                else {MISMATCH_METRIC: 1.0 if rand() < model.mismatch_rate else 0.0},
             )
         if on_minute is not None:
             on_minute(minute + 1)

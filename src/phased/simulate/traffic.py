@@ -55,11 +55,14 @@ class Arm(_Model):
     fallback_rate: float = 0.0
     retry_rate: float = 0.0
     cost_usd: float = 0.0
+    mismatch_rate: float | None = Field(
+        default=None, description="With client.compare: the share of comparisons that differ."
+    )
 
-    @field_validator("error_rate", "fallback_rate", "retry_rate")
+    @field_validator("error_rate", "fallback_rate", "retry_rate", "mismatch_rate")
     @classmethod
-    def _rates(cls, value: float) -> float:
-        return _rate(value)
+    def _rates(cls, value: float | None) -> float | None:
+        return None if value is None else _rate(value)
 
     @field_validator("cost_usd")
     @classmethod

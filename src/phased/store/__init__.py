@@ -11,6 +11,7 @@ from phased.store import (  # noqa: F401
     archive,
     tables_alerts,
     tables_external,
+    tables_migrate,
     tables_rollouts,
     tables_rollups,
     tokens,

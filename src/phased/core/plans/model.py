@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from phased.core.compare import CompareMode, DeprecationPhase
 from phased.core.conditions import Condition, parse_condition, render
 from phased.core.durations import Duration
 from phased.core.flags import Percent, check_key
@@ -127,6 +128,12 @@ class Check(_Model):
     window: Duration | None = Field(
         default=None, description="{{interval}}: the time a source query covers (default 5m)."
     )
+    confidence: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="mismatch_rate at_most/below only: hold with this confidence (upper bound).",
+    )
 
     @model_validator(mode="after")
     def _one_condition(self) -> Check:
@@ -144,6 +151,13 @@ class Check(_Model):
                 raise ValueError("max_increase / max_increase_pct: only with compare: control")
         elif given:
             raise ValueError(f"compare: control cannot be combined with {', '.join(given)}")
+        if self.confidence is not None and (
+            self.metric != "mismatch_rate" or self.operator not in ("at_most", "below")
+        ):
+            raise ValueError(
+                "confidence: only for {metric: mismatch_rate, at_most: RATE, confidence: LEVEL} "
+                f"(got metric {self.metric} with {self.operator or 'compare'})"
+            )
         return self
 
     @property
@@ -297,8 +311,23 @@ class Stage(_Model):
         default_factory=StageHooks,
         description="pre_stage, confirm_advance, post_stage, on_rollback (docs/hooks.md).",
     )
+    compare: CompareMode | None = Field(
+        default=None,
+        description="Old/new side by side: old, shadow (old serves), live (new serves) or new.",
+    )
+    deprecate: DeprecationPhase | None = Field(
+        default=None,
+        description="From this stage on, old commands warn, redirect or are removed.",
+    )
+    golden: tuple[str, ...] = Field(
+        default=(),
+        description="Golden suites whose latest reported run must pass before this stage starts.",
+    )
 
     _check_name = field_validator("name")(lambda cls, v: check_key(v, "stage name"))
+    _check_golden = field_validator("golden")(
+        lambda cls, v: tuple(check_key(s, "golden suite") for s in v)
+    )
 
     @model_validator(mode="after")
     def _durations(self) -> Stage:

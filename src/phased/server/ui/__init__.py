@@ -21,6 +21,7 @@ from phased.server.ui import (
     routes_alerts,
     routes_audit,
     routes_auth,
+    routes_compare,
     routes_emergency,
     routes_flags,
     routes_inbox,
@@ -77,6 +78,7 @@ def install(app: FastAPI) -> None:
         routes_flags.router,
         routes_inbox.router,  # before rollouts: /ui/rollouts/{flag}/signoff
         routes_rollouts.router,
+        routes_compare.router,
         routes_audit.router,
         routes_alerts.router,
     ):

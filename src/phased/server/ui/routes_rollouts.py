@@ -36,6 +36,7 @@ from phased.service import (
     rollout_summary,
 )
 from phased.service import audit as audit_service
+from phased.service import compare as compare_service
 from phased.service.rollout_records import HistoryEntry, Rollout
 from phased.service.tokens import Role
 from phased.store.engine import Store
@@ -187,6 +188,9 @@ async def rollout_list(request: Request, session: SessionDep) -> Response:
 async def rollout_detail(request: Request, session: SessionDep, flag: str) -> Response:
     """One rollout: timeline, what the engine would decide now, charts, history, controls."""
     data = await run_in_threadpool(_load, state_of(request).store, flag, session.name)
+    mismatches = await run_in_threadpool(
+        compare_service.list_mismatches, state_of(request).store, flag, limit=20
+    )
     rollout = data.rollout
     phase = rollout.state.phase
     return page(
@@ -213,6 +217,8 @@ async def rollout_detail(request: Request, session: SessionDep, flag: str) -> Re
         and session.can(Permission.STOP),
         can_resume=phase is RolloutPhase.PAUSED and session.can(Permission.RUN_PLANS),
         can_rollback=rollout.active and session.can(Permission.STOP),
+        mismatches=mismatches,
+        can_resolve=session.can(Permission.RUN_PLANS),
     )
 
 

@@ -1,0 +1,1 @@
+"""Example flags, plans, traffic models and golden scenarios (importable for --target)."""

@@ -1,0 +1,1 @@
+"""Golden scenarios and the deterministic example target they run against."""
