@@ -8,20 +8,17 @@ the file; a missing variable is a configuration error naming it.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from phased.alerts.model import Severity
 from phased.alerts.registry import NEEDS_URL, check_kind
+from phased.core.config_text import expand_env, first_error, parse_mapping
 from phased.errors import ConfigurationError
-
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class ChannelConfig(BaseModel):
@@ -101,26 +98,6 @@ class AlertsConfig(BaseModel):
         return self
 
 
-def _expand(value: Any, environ: Mapping[str, str], path: str) -> Any:
-    if isinstance(value, str):
-
-        def lookup(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in environ:
-                raise ConfigurationError(
-                    f"refers to ${{{name}}}, which is not set; export {name} or remove it",
-                    field=path,
-                )
-            return environ[name]
-
-        return _VAR.sub(lookup, value)
-    if isinstance(value, dict):
-        return {k: _expand(v, environ, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand(v, environ, f"{path}[{i}]") for i, v in enumerate(value)]
-    return value
-
-
 def parse_alerts_config(
     data: Mapping[str, Any] | None, *, environ: Mapping[str, str] | None = None, source: str = ""
 ) -> AlertsConfig:
@@ -130,17 +107,12 @@ def parse_alerts_config(
         ConfigurationError: naming the field, the value and the fix.
     """
     env = os.environ if environ is None else environ
-    expanded = _expand(dict(data or {}), env, "")
+    expanded = expand_env(dict(data or {}), env)
     prefix = f"{source}: " if source else ""
     try:
         config = AlertsConfig.model_validate(expanded)
     except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        got = first.get("input")
-        raise ConfigurationError(
-            f"{prefix}{field}: {first['msg']} (got {got!r})", field=field
-        ) from None
+        raise first_error(exc, prefix) from None
     try:
         return config.check()
     except ConfigurationError as exc:
@@ -162,16 +134,9 @@ def read_document(file: Path) -> dict[str, Any]:
         ConfigurationError: the file cannot be read, is not YAML or not a mapping.
     """
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(
             f"cannot read alerts config {file}: {exc.strerror}; check the path", field="alerts"
         ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{file}: not valid YAML: {exc}", field="alerts") from None
-    if data is not None and not isinstance(data, dict):
-        raise ConfigurationError(
-            f"{file}: must be a mapping with a `channels:` key (got {type(data).__name__})",
-            field="alerts",
-        )
-    return dict(data or {})
+    return dict(parse_mapping(text, str(file), key="channels", field="alerts") or {})

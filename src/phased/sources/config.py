@@ -8,19 +8,17 @@ tokens stay out of the file too. See docs/sources.md.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from phased.core.config_text import expand_env, first_error, parse_mapping
 from phased.errors import ConfigurationError
 from phased.obs.redact import redact_secrets
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 RESERVED = "sdk"
 """The built-in source (the SDK's outcomes, judged statistically); not configurable."""
 
@@ -95,26 +93,6 @@ class SourcesConfig(BaseModel):
         return self
 
 
-def _expand(value: Any, environ: Mapping[str, str], path: str) -> Any:
-    if isinstance(value, str):
-
-        def lookup(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in environ:
-                raise ConfigurationError(
-                    f"refers to ${{{name}}}, which is not set; export {name} or remove it",
-                    field=path,
-                )
-            return environ[name]
-
-        return _VAR.sub(lookup, value)
-    if isinstance(value, dict):
-        return {k: _expand(v, environ, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand(v, environ, f"{path}[{i}]") for i, v in enumerate(value)]
-    return value
-
-
 def parse_sources_config(
     data: Mapping[str, Any] | None, *, environ: Mapping[str, str] | None = None, source: str = ""
 ) -> SourcesConfig:
@@ -124,17 +102,12 @@ def parse_sources_config(
         ConfigurationError: naming the field, the value (redacted) and the fix.
     """
     env = os.environ if environ is None else environ
-    expanded = _expand(dict(data or {}), env, "")
+    expanded = expand_env(dict(data or {}), env)
     prefix = f"{source}: " if source else ""
     try:
         config = SourcesConfig.model_validate(expanded)
     except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        shown = "***" if "headers" in field else repr(first.get("input"))
-        raise ConfigurationError(
-            f"{prefix}{field}: {first['msg']} (got {shown})", field=field
-        ) from None
+        raise first_error(exc, prefix, secret=("headers",)) from None
     try:
         return config.check()
     except ConfigurationError as exc:
@@ -149,16 +122,10 @@ def load_sources_config(
     if missing_ok and not file.exists():
         return SourcesConfig()
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(
             f"cannot read sources config {file}: {exc.strerror}; check the path", field="sources"
         ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{file}: not valid YAML: {exc}", field="sources") from None
-    if data is not None and not isinstance(data, dict):
-        raise ConfigurationError(
-            f"{file}: must be a mapping with a `sources:` key (got {type(data).__name__})",
-            field="sources",
-        )
+    data = parse_mapping(text, str(file), key="sources", field="sources")
     return parse_sources_config(data, environ=environ, source=str(file))
