@@ -62,6 +62,13 @@ def fmt_value(value: float | None) -> str:
     return f"{value:.3f}" if magnitude >= 0.001 else f"{value:.2e}"
 
 
+def fmt_signed(value: float | None) -> str:
+    """A difference with its sign: ``+0.012``, ``-3.1``, or ``n/a``."""
+    if value is None:
+        return "n/a"
+    return ("+" if value >= 0 else "-") + fmt_value(abs(value))
+
+
 def fmt_evidence(e_value: float, threshold: float) -> str:
     """``e-value 412 ≥ 400`` or ``e-value 3.1 < 400``."""
     sign = "≥" if e_value >= threshold else "<"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from phased.core.analysis.calibration import grid_share, rate_threshold
-from phased.core.analysis.comparison import Comparison, fmt_evidence, fmt_value
+from phased.core.analysis.comparison import Comparison, fmt_evidence, fmt_signed, fmt_value
 from phased.core.analysis.evalue import Counts, labels_e_value, null_share
 from phased.errors import ValidationError
 
@@ -131,7 +131,7 @@ def compare_rate(
         tolerance = f", tolerated ×{rho0:.3g}" if rho0 > 1.0 else ""
         reason = (
             f"{metric} {fmt_value(cand_rate)} vs control {fmt_value(ctrl_rate)}: "
-            f"{_signed(difference)} ({fmt_evidence(e_value, threshold)}{tolerance}, "
+            f"{fmt_signed(difference)} ({fmt_evidence(e_value, threshold)}{tolerance}, "
             f"candidate {total_cand_n:,} requests)"
         )
     return Comparison(
@@ -148,9 +148,3 @@ def compare_rate(
         control_n=total_ctrl_n,
         reason=reason,
     )
-
-
-def _signed(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return ("+" if value >= 0 else "-") + fmt_value(abs(value))

@@ -48,8 +48,14 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 from phased.core.analysis.calibration import grid_share, rate_threshold
-from phased.core.analysis.comparison import Comparison, fmt_evidence, fmt_value
-from phased.core.analysis.evalue import RATE_PRIOR, Counts, labels_e_value, mixture_e_value
+from phased.core.analysis.comparison import Comparison, fmt_evidence, fmt_signed, fmt_value
+from phased.core.analysis.evalue import (
+    RATE_PRIOR,
+    Counts,
+    labels_e_value,
+    mixture_e_value,
+    null_share,
+)
 from phased.core.analysis.latency import LATENCY_PRIOR, band_levels
 from phased.core.analysis.rates import null_ratio
 from phased.core.outcomes import RATE_METRICS, Aggregate
@@ -137,9 +143,9 @@ def compare_rate_units(
     ctrl_e = sum(s.ctrl_events for s in segments)
     rho0 = null_ratio(ctrl_ev, ctrl_req, max_increase, max_increase_pct)
     labels = [
-        (s.cand_events, s.ctrl_events, grid_share(s.cand_n * rho0 / (s.cand_n * rho0 + s.ctrl_n)))
+        (s.cand_events, s.ctrl_events, grid_share(share))
         for s in segments
-        if s.cand_n > 0 and s.ctrl_n > 0
+        if (share := null_share(s, rho0)) is not None
     ]
     alpha_d = alpha * depth_weight(depth)
     shares = [p for _, _, p in labels]
@@ -165,7 +171,7 @@ def compare_rate_units(
         tolerance = f", tolerated ×{rho0:.3g}" if rho0 > 1.0 else ""
         reason = (
             f"{metric} {fmt_value(cand_rate)} vs control {fmt_value(ctrl_rate)}: "
-            f"{_signed(difference)} ({fmt_evidence(e_value, threshold)}{tolerance}; by unit"
+            f"{fmt_signed(difference)} ({fmt_evidence(e_value, threshold)}{tolerance}; by unit"
             f"{sample}: {cand_e:,} of {cand_n:,} candidate units with {field}, "
             f"{ctrl_e:,} of {ctrl_n:,} control units)"
         )
@@ -274,7 +280,7 @@ def compare_latency_units(
         tolerance = f", tolerated +{max_increase_pct:g} %" if max_increase_pct else ""
         reason = (
             f"{metric} {fmt_value(cand_q)} vs control {fmt_value(ctrl_q)}: "
-            f"{_signed(difference)}{pct} ({fmt_evidence(e_value, threshold)}{tolerance}; by "
+            f"{fmt_signed(difference)}{pct} ({fmt_evidence(e_value, threshold)}{tolerance}; by "
             f"unit{sample}: {cand_above:,} of {cand_n:,} candidate units peak above the pooled "
             f"p{quantile * 100:g} {fmt_value(bucket_value(int(first_line)))} ms)"
         )
@@ -292,9 +298,3 @@ def compare_latency_units(
         control_n=ctrl_n,
         reason=reason,
     )
-
-
-def _signed(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return ("+" if value >= 0 else "-") + fmt_value(abs(value))
