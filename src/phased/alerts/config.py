@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic import ValidationError as PydanticValidationError
 
 from phased.alerts.model import Severity
 from phased.alerts.registry import NEEDS_URL, check_kind
-from phased.core.config_text import expand_env, first_error, parse_mapping
+from phased.core.config_text import parse_mapping, validate_config
 from phased.errors import ConfigurationError
 
 
@@ -107,16 +106,7 @@ def parse_alerts_config(
         ConfigurationError: naming the field, the value and the fix.
     """
     env = os.environ if environ is None else environ
-    expanded = expand_env(dict(data or {}), env)
-    prefix = f"{source}: " if source else ""
-    try:
-        config = AlertsConfig.model_validate(expanded)
-    except PydanticValidationError as exc:
-        raise first_error(exc, prefix) from None
-    try:
-        return config.check()
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"{prefix}{exc}", field=exc.field) from None
+    return validate_config(AlertsConfig, AlertsConfig.check, data, env, source=source)
 
 
 def load_alerts_config(

@@ -1,4 +1,4 @@
-"""YAML configuration text: a mapping, ``${NAME}`` expansion, the first validation error.
+"""YAML configuration text: a mapping, ``${NAME}`` expansion, validation into a model.
 
 Shared by the alerts config (phased/alerts/config.py) and the sources config
 (phased/sources/config.py), which read the same kind of file. Pure: the callers
@@ -8,15 +8,17 @@ read the file and pass its text and the environment in.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from phased.errors import ConfigurationError
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def expand_env(value: Any, environ: Mapping[str, str], path: str = "") -> Any:
@@ -81,3 +83,33 @@ def first_error(
     field = ".".join(str(part) for part in first["loc"])
     shown = "***" if any(s in field for s in secret) else repr(first.get("input"))
     return ConfigurationError(f"{prefix}{field}: {first['msg']} (got {shown})", field=field)
+
+
+def validate_config(
+    model: type[_Model],
+    check: Callable[[_Model], _Model],
+    data: Mapping[str, Any] | None,
+    environ: Mapping[str, str],
+    *,
+    source: str = "",
+    secret: Collection[str] = (),
+) -> _Model:
+    """``data`` (the parsed YAML) with ``${NAME}`` expanded, validated into ``model``, checked.
+
+    ``check`` is the model's own check (known kinds, required fields), run after
+    validation; ``source`` (the file) prefixes every message; ``secret`` as in
+    :func:`first_error`.
+
+    Raises:
+        ConfigurationError: naming the field, the value and the fix.
+    """
+    expanded = expand_env(dict(data or {}), environ)
+    prefix = f"{source}: " if source else ""
+    try:
+        config = model.model_validate(expanded)
+    except PydanticValidationError as exc:
+        raise first_error(exc, prefix, secret=secret) from None
+    try:
+        return check(config)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{prefix}{exc}", field=exc.field) from None

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic import ValidationError as PydanticValidationError
 
-from phased.core.config_text import expand_env, first_error, parse_mapping
+from phased.core.config_text import parse_mapping, validate_config
 from phased.errors import ConfigurationError
 from phased.obs.redact import redact_secrets
 
@@ -102,16 +101,9 @@ def parse_sources_config(
         ConfigurationError: naming the field, the value (redacted) and the fix.
     """
     env = os.environ if environ is None else environ
-    expanded = expand_env(dict(data or {}), env)
-    prefix = f"{source}: " if source else ""
-    try:
-        config = SourcesConfig.model_validate(expanded)
-    except PydanticValidationError as exc:
-        raise first_error(exc, prefix, secret=("headers",)) from None
-    try:
-        return config.check()
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"{prefix}{exc}", field=exc.field) from None
+    return validate_config(
+        SourcesConfig, SourcesConfig.check, data, env, source=source, secret=("headers",)
+    )
 
 
 def load_sources_config(
