@@ -38,7 +38,7 @@ from phased.engine.clock import VirtualClock
 from phased.engine.loop import Engine
 from phased.server import ServerSettings, create_app
 from phased.service import apply as apply_service
-from phased.service import approvals, members, outcomes, plan_rollouts, tokens
+from phased.service import approvals, golden_runs, members, outcomes, plan_rollouts, tokens
 from phased.service import flags as flag_service
 from phased.service import rollouts as percent_service
 from phased.store.engine import Store, open_store
@@ -226,6 +226,18 @@ def seed_store(url: str) -> Seeded:
         awf = plan_rollouts.get_rollout(store, "awf_bundle")
         for item in awf.plan.stages[0].checklist:  # the first stage starts; later ones wait
             approvals.check(store, actor="pat", flag="awf_bundle", item=item)
+        # The first stage also needs a passing golden run of its suite (seed 003).
+        golden_runs.report(
+            store,
+            actor="ci",
+            suite="awf-goldens",
+            build="e2e",
+            mode="test",
+            passed=True,
+            counts={"scenarios": 1, "turns": 3, "failed": 0},
+            failures=[],
+            flag="awf_bundle",
+        )
         engine = Engine(store, clock=clock)
         for step in range(54):  # four and a half days, one pass every two hours
             clock.advance(timedelta(hours=2))

@@ -83,11 +83,19 @@ class TestSeed003Example:
             "/api/v1/plans/apply", json={"text": PLAN.read_text("utf-8"), "path": str(PLAN)}
         )
         assert applied.status_code == 201, applied.text
-        ticked = admin.post(
-            "/api/v1/rollouts/awf_bundle/check",
-            json={"item": "golden tests pass (npm run awf:golden:test)", "stage": "canary-5"},
+        ticked = admin.post(  # canary-5 needs a passing golden run of its suite (seed 003)
+            "/api/v1/golden-runs",
+            json={
+                "suite": "awf-goldens",
+                "build": "ts-example",
+                "mode": "test",
+                "passed": True,
+                "counts": {"scenarios": 1},
+                "failures": [],
+                "flag": "awf_bundle",
+            },
         )
-        assert ticked.status_code == 200, ticked.text
+        assert ticked.status_code in (200, 201), ticked.text
         reconcile_once(server.store)  # the engine's pass: the ticked first stage applies
         server.wait_for_revision()
         secret = server.token("sdk", name="awf-backend", environment="prod")
