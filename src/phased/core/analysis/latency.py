@@ -81,24 +81,21 @@ def _sketch(source: LatencySource) -> Sketch:
     return source if isinstance(source, Sketch) else source.latency
 
 
-def bands(cand: Sketch, ctrl: Sketch, quantile: float, shift: int = 0) -> tuple[list[Counts], int]:
-    """Requests of each arm in each tail band above the pooled ``quantile``, and the line's key.
+def band_lines(cand: Sketch, ctrl: Sketch, quantile: float, shift: int = 0) -> list[float]:
+    """Bucket keys of the pooled band lines, one per level of ``band_levels(quantile)``.
 
-    ``shift`` moves the control's buckets up (a tolerated slow-down). Values in
-    the zero bucket are never above a line. Returns one ``Counts`` per band
-    (all with both arms' sample counts as exposures) and the bucket key of the
-    first line (requests in buckets strictly above it are events).
+    ``shift`` moves the control's buckets up (a tolerated slow-down); values in
+    the zero bucket count below every line.
     """
     pooled: dict[int, int] = dict(cand.bins)
     for key, n in ctrl.bins.items():
         pooled[key + shift] = pooled.get(key + shift, 0) + n
     keys = sorted(pooled)
     total = cand.count + ctrl.count
-    zeros = cand.zeros + ctrl.zeros
     lines: list[float] = []
     for level in band_levels(quantile):
         rank = int(level * (total - 1))
-        seen = zeros
+        seen = cand.zeros + ctrl.zeros
         line = keys[0] - 1 if keys else 0
         if rank >= seen:
             for key in keys:
@@ -107,6 +104,18 @@ def bands(cand: Sketch, ctrl: Sketch, quantile: float, shift: int = 0) -> tuple[
                     line = key
                     break
         lines.append(line)
+    return lines
+
+
+def bands(cand: Sketch, ctrl: Sketch, quantile: float, shift: int = 0) -> tuple[list[Counts], int]:
+    """Requests of each arm in each tail band above the pooled ``quantile``, and the line's key.
+
+    ``shift`` moves the control's buckets up (a tolerated slow-down). Values in
+    the zero bucket are never above a line. Returns one ``Counts`` per band
+    (all with both arms' sample counts as exposures) and the bucket key of the
+    first line (requests in buckets strictly above it are events).
+    """
+    lines: list[float] = band_lines(cand, ctrl, quantile, shift)
     lines.append(math.inf)
     counts = []
     for low, high in pairwise(lines):

@@ -56,7 +56,7 @@ from phased.core.analysis.evalue import (
     mixture_e_value,
     null_share,
 )
-from phased.core.analysis.latency import LATENCY_PRIOR, band_levels
+from phased.core.analysis.latency import LATENCY_PRIOR, band_lines
 from phased.core.analysis.rates import null_ratio
 from phased.core.outcomes import RATE_METRICS, Aggregate
 from phased.core.sketch import Sketch, bucket_value
@@ -191,28 +191,6 @@ def compare_rate_units(
     )
 
 
-def _lines(cand: Sketch, ctrl: Sketch, quantile: float, shift: int) -> list[float]:
-    """Bucket keys of the pooled request-level band lines (``latency.bands``' lines)."""
-    pooled: dict[int, int] = dict(cand.bins)
-    for key, n in ctrl.bins.items():
-        pooled[key + shift] = pooled.get(key + shift, 0) + n
-    keys = sorted(pooled)
-    total = cand.count + ctrl.count
-    lines: list[float] = []
-    for level in band_levels(quantile):
-        rank = int(level * (total - 1))
-        seen = cand.zeros + ctrl.zeros
-        line = keys[0] - 1 if keys else 0
-        if rank >= seen:
-            for key in keys:
-                seen += pooled[key]
-                if seen > rank:
-                    line = key
-                    break
-        lines.append(line)
-    return lines
-
-
 def _band_counts(maxima: dict[int, int], lines: Sequence[float], shift: int) -> list[int]:
     counts = [0] * len(lines)
     for key, n in maxima.items():
@@ -238,7 +216,7 @@ def compare_latency_units(
     cand_n = ctrl_n = cand_above = 0
     first_line = 0.0
     for index, ((c, k), (cu, ku)) in enumerate(zip(pairs, views, strict=True)):
-        lines = _lines(c.latency, k.latency, quantile, shift)
+        lines = band_lines(c.latency, k.latency, quantile, shift)
         cb, kb = _band_counts(cu.maxima, lines, 0), _band_counts(ku.maxima, lines, shift)
         cn, kn = cu.units, ku.units
         for h in spent:
