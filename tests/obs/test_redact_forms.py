@@ -55,6 +55,22 @@ class TestFreeTextPairs:
         assert "MIIEowIBAAKCAQEA" not in redacted
 
 
+class TestNestedPairs:
+    """A pair's value is never the next pair's name: ``secrets: password: …`` masks the password."""
+
+    @pytest.mark.parametrize(
+        ("text", "secret", "name"),
+        [
+            ("Secrets: password: 00000000 Above", "00000000", "password:"),
+            ("credentials: token=0a1b2c3d4e5f rest", "0a1b2c3d4e5f", "token="),
+        ],
+    )
+    def test_inner_pair_is_masked(self, text: str, secret: str, name: str) -> None:
+        redacted = redact_text(text)
+        assert secret not in redacted
+        assert name in redacted  # the inner name stays readable
+
+
 class TestNoFalseAlarms:
     """Ordinary words after Basic/Bearer/token and placeholders stay as written."""
 
@@ -62,6 +78,7 @@ class TestNoFalseAlarms:
         "text",
         [
             "Use basic authentication",
+            "Basic Actions.",  # sentence punctuation is not part of a token
             "smoke tests passed with basic commands",
             "Bearer authentication is described in RFC 6750",
             "authorization: bearer tokens are checked per request",
