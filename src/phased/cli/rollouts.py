@@ -84,7 +84,7 @@ def checks_table(results: tuple[GateResult, ...], *, suggest: bool = False) -> A
     """Each check's value, threshold and verdict (and seed 003's suggestion when asked)."""
     from rich.table import Table
 
-    from phased.service.rollout_report import fmt_metric
+    from phased.core.metric_format import fmt_metric
     from phased.slo import suggested_actions
 
     table = Table(box=None, pad_edge=False)

@@ -14,6 +14,7 @@ from datetime import datetime
 from phased.core.decide import decide
 from phased.core.durations import format_duration
 from phased.core.gates import GateResult, Observations, StageOutcomes, Verdict
+from phased.core.metric_format import fmt_metric
 from phased.core.outcomes import metric_value
 from phased.core.plans.audience import describe_audience
 from phased.core.plans.model import OPERATORS, Check, Plan
@@ -38,26 +39,6 @@ PHASES = {
     RolloutPhase.ROLLED_BACK: "❌ rolled back",
     RolloutPhase.COMPLETED: "✅ completed",
 }
-_RATES = ("error_rate", "fallback_rate", "retry_rate")
-
-
-def fmt_metric(metric: str, value: float | None) -> str:
-    """A value as people read it: ``0.42 %``, ``812 ms``, ``$3.10``, ``12,034``."""
-    if value is None:
-        return "—"
-    if metric in _RATES:
-        return f"{value * 100:.2f} %"
-    if metric.startswith("latency_"):
-        return f"{value:,.0f} ms"
-    if metric == "cost_per_request":
-        return f"${value:,.4f}"
-    if metric.startswith("cost_"):
-        return f"${value:,.2f}"
-    if metric == "soak":
-        return format_duration_seconds(value)
-    if metric in ("requests", "successes", "errors", "unique_users"):
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
 
 
 def format_duration_seconds(seconds: float) -> str:
