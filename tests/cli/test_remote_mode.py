@@ -258,6 +258,38 @@ class TestSameOutput:
         twins.same("audit", "recent", "-n", "50", "--json")
 
 
+class TestTokenTwins:
+    """``phased token`` goes through the Backend too: create, list and revoke read the same."""
+
+    @staticmethod
+    def _listed(twins: Twins, *, remote: bool) -> list[dict[str, Any]]:
+        out = twins.run("token", "list", "--all", "--json", remote=remote)
+        assert out.code == 0, out
+        # Secrets are random, so their printed prefixes differ; everything else must not.
+        return [{**row, "prefix": "<prefix>"} for row in json.loads(mask(out.out))]
+
+    def test_create_list_revoke(self, twins: Twins) -> None:
+        made = {}
+        for remote in (False, True):
+            out = twins.run("token", "create", "--role", "pm", "--name", "pat", remote=remote)
+            assert out.code == 0, out
+            assert out.out.startswith("phd_"), out
+            assert out.out.count("\n") == 1, out
+            made[remote] = out
+        assert mask(made[True].err) == mask(made[False].err)
+        assert "role pm" in made[True].err
+        assert self._listed(twins, remote=True) == self._listed(twins, remote=False)
+        for remote in (False, True):
+            rows = json.loads(twins.run("token", "list", "--json", remote=remote).out)
+            pat = next(r["id"] for r in rows if r["name"] == "pat")
+            out = twins.run("token", "revoke", pat, remote=remote)
+            assert out.out == f"revoked token {pat} (pat, role pm)\n", out
+        assert self._listed(twins, remote=True) == self._listed(twins, remote=False)
+        refused = twins.same("token", "revoke", "0000000000000000")
+        assert refused.code == 1
+        assert "no active token" in refused.err
+
+
 class TestRemoteOnly:
     """What only a server has: the token's owner is the actor, roles, a server that is down."""
 

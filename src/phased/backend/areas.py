@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from phased.service.overrides import OverrideView
     from phased.service.plan_rollouts import Applied
     from phased.service.rollout_records import HistoryEntry, Rollout
+    from phased.service.tokens import NewToken
     from phased.store.archive import ArchivedFlag
     from phased.store.audit import AuditEntry, ChainReport
+    from phased.store.tokens import TokenRow
 
 
 class Alerts(Protocol):
@@ -507,4 +509,22 @@ class Segments(Protocol):
         self, *, actor: str | None, key: str, expected_version: int | None = None
     ) -> Result:
         """Delete a segment no rule uses any more."""
+        ...
+
+
+class Tokens(Protocol):
+    """The ``tokens`` use cases (:mod:`phased.service.tokens`)."""
+
+    def create_token(
+        self, *, actor: str | None, name: str, role: str, environment: str | None = None
+    ) -> NewToken:
+        """Create a token; the returned secret is not stored and cannot be shown again."""
+        ...
+
+    def list_tokens(self, *, include_revoked: bool = False) -> list[TokenRow]:
+        """Tokens, oldest first (never their secrets)."""
+        ...
+
+    def revoke_token(self, *, actor: str | None, token_id: str) -> TokenRow:
+        """Revoke a token at once."""
         ...

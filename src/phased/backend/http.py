@@ -153,6 +153,7 @@ class HttpBackend:
         from phased.backend.http_areas.rollout_report import HttpRolloutReport
         from phased.backend.http_areas.rollouts import HttpRollouts
         from phased.backend.http_areas.segments import HttpSegments
+        from phased.backend.http_areas.tokens import HttpTokens
 
         self.remote = remote
         self.connection = http = RemoteStore(remote)
@@ -171,6 +172,7 @@ class HttpBackend:
         self.rollout_report: areas.RolloutReport = HttpRolloutReport(http)
         self.rollouts: areas.Rollouts = HttpRollouts(http)
         self.segments: areas.Segments = HttpSegments(http)
+        self.tokens: areas.Tokens = HttpTokens(http)
 
     @property
     def environments(self) -> tuple[str, ...]:

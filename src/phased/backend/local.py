@@ -28,6 +28,7 @@ from phased.service import rollout_controls as _rollout_controls
 from phased.service import rollout_report as _rollout_report
 from phased.service import rollouts as _rollouts
 from phased.service import segments as _segments
+from phased.service import tokens as _tokens
 
 if TYPE_CHECKING:
     from phased.alerts.config import AlertsConfig
@@ -48,9 +49,11 @@ if TYPE_CHECKING:
     from phased.service.overrides import OverrideView
     from phased.service.plan_rollouts import Applied
     from phased.service.rollout_records import HistoryEntry, Rollout
+    from phased.service.tokens import NewToken
     from phased.store.archive import ArchivedFlag
     from phased.store.audit import AuditEntry, ChainReport
     from phased.store.engine import Store
+    from phased.store.tokens import TokenRow
 
 
 class LocalAlerts:
@@ -666,6 +669,26 @@ class LocalSegments:
         )
 
 
+class LocalTokens:
+    """:mod:`phased.service.tokens` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create_token(
+        self, *, actor: str | None, name: str, role: str, environment: str | None = None
+    ) -> NewToken:
+        return _tokens.create_token(
+            self.store, actor=actor, name=name, role=role, environment=environment
+        )
+
+    def list_tokens(self, *, include_revoked: bool = False) -> list[TokenRow]:
+        return _tokens.list_tokens(self.store, include_revoked=include_revoked)
+
+    def revoke_token(self, *, actor: str | None, token_id: str) -> TokenRow:
+        return _tokens.revoke_token(self.store, actor=actor, token_id=token_id)
+
+
 class LocalBackend:
     """The service layer over ``store`` (which the backend closes)."""
 
@@ -686,6 +709,7 @@ class LocalBackend:
         self.rollout_report = LocalRolloutReport(store)
         self.rollouts = LocalRollouts(store)
         self.segments = LocalSegments(store)
+        self.tokens = LocalTokens(store)
 
     @property
     def environments(self) -> tuple[str, ...]:

@@ -43,6 +43,7 @@ from phased.backend.areas import (
     RolloutReport,
     Rollouts,
     Segments,
+    Tokens,
 )
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "RolloutReport",
     "Rollouts",
     "Segments",
+    "Tokens",
 ]
 
 
@@ -157,6 +159,11 @@ class Backend(Protocol):
         """:mod:`phased.service.segments`."""
         ...
 
+    @property
+    def tokens(self) -> Tokens:
+        """:mod:`phased.service.tokens`."""
+        ...
+
     def close(self) -> None:
         """Release the store or the connection."""
         ...
@@ -187,5 +194,6 @@ AREAS = (
     "rollout_report",
     "rollouts",
     "segments",
+    "tokens",
 )
 """The area attributes of a :class:`Backend` (each named after its service module)."""

@@ -7,12 +7,11 @@ token is printed once, alone on stdout, and never stored.
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from phased.cli.common import Actor, Db, Json, actor_of, local_store, print_json
+from phased.cli.common import Actor, Db, Json, actor_of, open_backend, print_json
 
 app = typer.Typer(help="API tokens for the server: create, list, revoke.", no_args_is_help=True)
 
@@ -20,12 +19,6 @@ app = typer.Typer(help="API tokens for the server: create, list, revoke.", no_ar
 def register(root: typer.Typer) -> None:
     """Add ``phased token`` to the root command."""
     root.add_typer(app, name="token")
-
-
-def _remote() -> Any:
-    from phased.backend.http import from_settings
-
-    return from_settings()
 
 
 @app.command("create")
@@ -44,18 +37,10 @@ def create(
 
     Example: phased token create --role pm --name alice --actor admin
     """
-    remote = _remote()
-    if remote is not None:
-        body = {"name": name, "role": role, "environment": env}
-        data = remote.request("POST", "/tokens", json=body)
-        token, secret = data["token"], data["secret"]
-    else:
-        from phased.service import tokens
-
+    with open_backend(db) as backend:
         who = actor_of(actor)
-        with local_store(db, "token") as store:
-            new = tokens.create_token(store, actor=who, name=name, role=role, environment=env)
-        token, secret = new.token.to_dict(), new.secret
+        new = backend.tokens.create_token(actor=who, name=name, role=role, environment=env)
+    token, secret = new.token.to_dict(), new.secret
     if json_out:
         print_json({"token": token, "secret": secret})
         return
@@ -78,16 +63,8 @@ def list_tokens(
 
     Example: phased token list --json
     """
-    remote = _remote()
-    rows: list[dict[str, Any]]
-    if remote is not None:
-        rows = remote.request("GET", "/tokens", params={"include_revoked": include_revoked})
-    else:
-        from phased.service import tokens
-
-        with local_store(db, "token") as store:
-            found = tokens.list_tokens(store, include_revoked=include_revoked)
-        rows = [json.loads(json.dumps(t.to_dict())) for t in found]
+    with open_backend(db) as backend:
+        rows = [t.to_dict() for t in backend.tokens.list_tokens(include_revoked=include_revoked)]
     if json_out:
         print_json(rows)
         return
@@ -113,13 +90,7 @@ def revoke(
 
     Example: phased token revoke 3f2a9c1d0b8e7a65 --actor admin
     """
-    remote = _remote()
-    if remote is not None:
-        row = remote.request("DELETE", f"/tokens/{token_id}")
-    else:
-        from phased.service import tokens
-
+    with open_backend(db) as backend:
         who = actor_of(actor)
-        with local_store(db, "token") as store:
-            row = tokens.revoke_token(store, actor=who, token_id=token_id).to_dict()
+        row = backend.tokens.revoke_token(actor=who, token_id=token_id).to_dict()
     typer.echo(f"revoked token {row['id']} ({row['name']}, role {row['role']})")
