@@ -14,13 +14,14 @@ import pytest
 
 from phased.alerts.outbox import Outbox
 from phased.core.rollout_state import RolloutPhase
-from phased.engine.leader import LeaderElection, lock_for
+from phased.engine.leader import LeaderElection
 from phased.engine.loop import Engine
 from phased.service import audit, flags, hook_runs
 from phased.service import plan_rollouts as pr
 from phased.service import rollout_records as records
 from phased.service.rollout_controls import resume_rollout
 from phased.store.engine import Store, open_store
+from phased.store.leader_lock import lock_for
 from sources.conftest import Answer, FakeApp, _serve
 
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -359,7 +360,7 @@ class TestNeverTwice:
                 time.sleep(0.05)
             os.killpg(leader.pid, signal.SIGKILL)  # the engine and its hook, mid-hook
             leader.wait()
-            election = LeaderElection(lock_for(store.engine), lambda _: None)
+            election = LeaderElection(lock_for(store), lambda _: None)
             assert election.round()  # the dead leader's lock is free
             try:
                 outcome = Engine(store).run_once().outcomes[0]

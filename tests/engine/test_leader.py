@@ -188,11 +188,11 @@ class TestOnce:
     def test_refused_while_another_leads(
         self, sqlite_url: str, launch: Callable[[str, str, list[str]], _Process]
     ) -> None:
-        from phased.engine.leader import lock_for
+        from phased.store.leader_lock import lock_for
 
         _going_rollout(sqlite_url)
         with open_store(sqlite_url, environments=ENVIRONMENTS) as store:
-            held = lock_for(store.engine)
+            held = lock_for(store)
             assert held.try_acquire()
             try:
                 once = launch(sqlite_url, "once", ["engine", "run", "--once"])

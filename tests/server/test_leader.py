@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from phased.engine.leader import FileLock, LeaderElection
+from phased.engine.leader import LeaderElection
+from phased.store.leader_lock import FileLock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -46,10 +46,11 @@ def run(
     """
     from phased.cli.common import settings
     from phased.core.durations import parse_duration
-    from phased.engine.leader import LeaderElection, lock_for
+    from phased.engine.leader import LeaderElection
     from phased.engine.loop import Engine, PassReport, engine_settings
     from phased.errors import ConflictError, ValidationError
     from phased.obs.log import configure_logging
+    from phased.store.leader_lock import lock_for
 
     try:
         seconds = parse_duration(interval).total_seconds()
@@ -85,7 +86,7 @@ def run(
                 say("leading" if leading else "following: another process leads")
 
         election = LeaderElection(
-            lock_for(store.engine), changed, poll_seconds=settings().leader_poll_seconds
+            lock_for(store), changed, poll_seconds=settings().leader_poll_seconds
         )
         try:
             if once:

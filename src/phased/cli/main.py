@@ -82,12 +82,11 @@ class PhasedGroup(TyperGroup):
         except (typer.Exit, typer.TyperException):
             raise  # help, exit codes, usage: before the check below imports SQLAlchemy
         except Exception as exc:
-            from sqlalchemy.exc import SQLAlchemyError
+            from phased.store.errors import DatabaseError, describe
 
-            if not isinstance(exc, SQLAlchemyError):
+            if not isinstance(exc, DatabaseError):
                 raise
-            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            fail(f"database: {type(exc).__name__}: {first}")
+            fail(describe(exc))
         return None
 
 

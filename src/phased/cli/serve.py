@@ -55,6 +55,7 @@ def serve(
     )
     from phased.server.bootstrap import bootstrap
     from phased.store import open_store
+    from phased.store.url import sqlite_path
 
     overrides: dict[str, Any] = {
         k: v
@@ -77,7 +78,7 @@ def serve(
         configure_logging(settings)
         sock = preflight.bind(settings.host, settings.port)
         preflight.check_database(settings.database_url)
-        sqlite = preflight.sqlite_path(settings.database_url)
+        sqlite = sqlite_path(settings.database_url)
         created = sqlite if sqlite is not None and not sqlite.exists() else None
         store = open_store(settings.database_url, environments=settings.environments)
         try:

@@ -24,13 +24,14 @@ from phased.alerts.live import LiveAlertWorker
 from phased.alerts.outbox import Outbox
 from phased.alerts.stored import effective_config
 from phased.alerts.worker import AlertWorker
-from phased.engine.leader import LeaderElection, LeaderLock, lock_for
+from phased.engine.leader import LeaderElection
 from phased.errors import ConfigurationError
 from phased.obs.log import get_logger
 from phased.selfflags import alerts_enabled
 from phased.server.state import ServerState
 from phased.settings import Settings
 from phased.store.engine import Store
+from phased.store.leader_lock import LeaderLock, lock_for
 
 log = get_logger("phased.server.engine")
 
@@ -153,7 +154,7 @@ class EngineHost:
             if self.alerts is not None:
                 self.alerts.start()
             return
-        lock = self.lock or lock_for(state.store.engine)
+        lock = self.lock or lock_for(state.store)
         self.election = LeaderElection(
             lock, self._on_change, poll_seconds=state.settings.leader_poll_seconds
         )

@@ -21,6 +21,7 @@ from typing import Any
 from phased.errors import ConfigurationError
 from phased.server.config import ServerSettings
 from phased.settings import load_settings
+from phased.store.url import sqlite_path
 
 
 def load_server_settings(**values: Any) -> ServerSettings:
@@ -65,19 +66,6 @@ def bind(host: str, port: int) -> socket.socket:
         ) from None
     sock.set_inheritable(True)
     return sock
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL (None for other databases or an unreadable URL)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        parsed = make_url(url)
-    except Exception:
-        return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database).expanduser().resolve()
 
 
 def check_database(url: str) -> None:

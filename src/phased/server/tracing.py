@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi.routing import APIRoute
-from sqlalchemy import Connection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import bind_contextvars, reset_contextvars, unbind_contextvars
 
@@ -165,7 +164,7 @@ def record_error(message: str) -> None:
         request.trace.error = redact_text(message)
 
 
-def on_audit(_conn: Connection, entry: AuditEntry) -> None:
+def on_audit(_conn: object, entry: AuditEntry) -> None:
     """Service listener: note each audit entry the request's mutation writes."""
     request = current()
     if request is not None and request.trace is not None:
