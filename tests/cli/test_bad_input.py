@@ -187,3 +187,15 @@ class TestRefusals:
         assert result.exit_code == 1
         assert result.stderr.startswith("error: database_url: cannot open the store")
         assert "pw" not in result.stderr
+
+    def test_database_failure_mid_command_is_one_line(self, run: Run, db: str) -> None:
+        """A failure the store does not understand (here a table dropped behind its back)
+        still ends in one line naming the database, not a traceback."""
+        import sqlite3
+
+        assert run("flag", "create", "awf", *A).exit_code == 0
+        with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+            conn.execute("DROP TABLE flag_states")
+        result = run("flag", "list")
+        assert result.exit_code == 1
+        assert result.stderr == "error: database: OperationalError: no such table: flag_states\n"
