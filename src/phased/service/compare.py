@@ -155,28 +155,28 @@ def resolve_mismatch(store: Store, *, actor: str | None, mismatch_id: int, note:
             field="note",
         )
     with mutation(store, actor) as m:
-        row = repo.get_sample(m.conn, mismatch_id)
-        if row is None:
+        sample = repo.get_sample(m.conn, mismatch_id)
+        if sample is None:
             raise NotFoundError(f"no mismatch {mismatch_id}", field="id")
-        if row.resolved:
+        if sample.resolved:
             raise ConflictError(
-                f"mismatch {mismatch_id} was resolved by {row.resolved_by} already", field="id"
+                f"mismatch {mismatch_id} was resolved by {sample.resolved_by} already", field="id"
             )
         repo.mark_resolved(m.conn, mismatch_id, actor=m.actor, at=m.now, note=note.strip())
         # A correction window: one mismatch fewer, the same number of comparisons.
         correction = Aggregate()
         correction.metrics[MISMATCH_METRIC] = [-1.0, 0.0]
         key = OutcomeKey(
-            row.flag, row.environment, Arm.CANDIDATE, row.stage, slot_of(m.now.timestamp())
+            sample.flag, sample.environment, Arm.CANDIDATE, sample.stage, slot_of(m.now.timestamp())
         )
         outcomes_repo.merge_window(m.conn, key, correction, m.now)
         rollups.absorb(m.conn, {key: correction}, m.now)
         m.record(
             "compare.resolve",
-            f"flag:{row.flag}",
+            f"flag:{sample.flag}",
             {
                 "mismatch": mismatch_id,
-                "stage": row.stage,
+                "stage": sample.stage,
                 "verdict": "new behaviour is correct",
                 "note": note.strip(),
             },
