@@ -11,11 +11,7 @@ counting while the comparisons stay counted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy import delete, func, insert, select, update
 
 from phased.core.compare import CompareMode, DeprecationPhase, deprecation_at
 from phased.core.flags import check_key
@@ -25,70 +21,24 @@ from phased.obs.redact import redact_secrets
 from phased.service import rollout_records as records
 from phased.service import rollups
 from phased.service.base import mutation
-from phased.service.outcomes import _merge_window
+from phased.store import compare_mismatches as repo
+from phased.store import outcomes as outcomes_repo
+from phased.store.compare_mismatches import Mismatch
 from phased.store.engine import Store
-from phased.store.tables_migrate import compare_mismatches
+
+__all__ = [
+    "MAX_SAMPLES_PER_FLAG",
+    "MAX_SAMPLE_CHARS",
+    "Mismatch",
+    "active_modes",
+    "deprecation_phases",
+    "list_mismatches",
+    "record_mismatch",
+    "resolve_mismatch",
+]
 
 MAX_SAMPLES_PER_FLAG = 200
 MAX_SAMPLE_CHARS = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class Mismatch:
-    """One kept mismatch sample."""
-
-    id: int
-    flag: str
-    environment: str
-    stage: str
-    mode: str
-    context: dict[str, Any]
-    old: Any
-    new: Any
-    diff: list[str]
-    at: datetime
-    resolved: bool = False
-    resolved_by: str | None = None
-    resolved_at: datetime | None = None
-    note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form."""
-        return {
-            "id": self.id,
-            "flag": self.flag,
-            "environment": self.environment,
-            "stage": self.stage,
-            "mode": self.mode,
-            "context": self.context,
-            "old": self.old,
-            "new": self.new,
-            "diff": self.diff,
-            "at": self.at.isoformat(),
-            "resolved": self.resolved,
-            "resolved_by": self.resolved_by,
-            "resolved_at": None if self.resolved_at is None else self.resolved_at.isoformat(),
-            "note": self.note,
-        }
-
-
-def _mismatch(row: Any) -> Mismatch:
-    return Mismatch(
-        id=int(row.id),
-        flag=row.flag,
-        environment=row.environment,
-        stage=row.stage,
-        mode=row.mode,
-        context=dict(row.context),
-        old=row.old,
-        new=row.new,
-        diff=list(row.diff),
-        at=row.at,
-        resolved=bool(row.resolved),
-        resolved_by=row.resolved_by,
-        resolved_at=row.resolved_at,
-        note=row.note,
-    )
 
 
 def active_modes(store: Store, environment: str) -> dict[str, str]:
@@ -164,41 +114,28 @@ def record_mismatch(store: Store, sample: dict[str, Any]) -> int:
     diff = [str(line)[:2000] for line in (clean.get("diff") or [])][:200]
     with store.write() as conn:
         now = store.clock()
-        new_id = conn.execute(
-            insert(compare_mismatches)
-            .values(
-                flag=flag[:64],
-                environment=environment[:64],
-                stage=str(clean.get("stage") or "")[:64],
-                mode=mode,
-                context=_bounded(clean.get("context") or {}, "context"),
-                old=_bounded(clean.get("old"), "old"),
-                new=_bounded(clean.get("new"), "new"),
-                diff=diff,
-                at=now,
-                resolved=False,
-            )
-            .returning(compare_mismatches.c.id)
-        ).scalar_one()
-        t = compare_mismatches.c
-        count = conn.execute(select(func.count()).where(t.flag == flag)).scalar_one()
-        if count > MAX_SAMPLES_PER_FLAG:
-            oldest = select(t.id).where(t.flag == flag, t.resolved.is_(False)).order_by(t.id)
-            drop = [r.id for r in conn.execute(oldest.limit(count - MAX_SAMPLES_PER_FLAG))]
-            conn.execute(delete(compare_mismatches).where(t.id.in_(drop)))
-    return int(new_id)
+        new_id = repo.insert_sample(
+            conn,
+            flag=flag[:64],
+            environment=environment[:64],
+            stage=str(clean.get("stage") or "")[:64],
+            mode=mode,
+            context=_bounded(clean.get("context") or {}, "context"),
+            old=_bounded(clean.get("old"), "old"),
+            new=_bounded(clean.get("new"), "new"),
+            diff=diff,
+            at=now,
+        )
+        repo.trim(conn, flag, MAX_SAMPLES_PER_FLAG)
+    return new_id
 
 
 def list_mismatches(
     store: Store, flag: str, *, include_resolved: bool = False, limit: int = 50
 ) -> list[Mismatch]:
     """The flag's kept mismatch samples, newest first."""
-    t = compare_mismatches.c
-    query = select(compare_mismatches).where(t.flag == flag).order_by(t.id.desc()).limit(limit)
-    if not include_resolved:
-        query = query.where(t.resolved.is_(False))
     with store.read() as conn:
-        return [_mismatch(r) for r in conn.execute(query)]
+        return repo.newest(conn, flag, include_resolved=include_resolved, limit=limit)
 
 
 def resolve_mismatch(store: Store, *, actor: str | None, mismatch_id: int, note: str) -> Mismatch:
@@ -217,37 +154,33 @@ def resolve_mismatch(store: Store, *, actor: str | None, mismatch_id: int, note:
             'e.g. --note "new pipeline also labels duplicates"',
             field="note",
         )
-    t = compare_mismatches.c
     with mutation(store, actor) as m:
-        row = m.conn.execute(select(compare_mismatches).where(t.id == mismatch_id)).first()
-        if row is None:
+        sample = repo.get_sample(m.conn, mismatch_id)
+        if sample is None:
             raise NotFoundError(f"no mismatch {mismatch_id}", field="id")
-        if row.resolved:
+        if sample.resolved:
             raise ConflictError(
-                f"mismatch {mismatch_id} was resolved by {row.resolved_by} already", field="id"
+                f"mismatch {mismatch_id} was resolved by {sample.resolved_by} already", field="id"
             )
-        m.conn.execute(
-            update(compare_mismatches)
-            .where(t.id == mismatch_id)
-            .values(resolved=True, resolved_by=m.actor, resolved_at=m.now, note=note.strip())
-        )
+        repo.mark_resolved(m.conn, mismatch_id, actor=m.actor, at=m.now, note=note.strip())
         # A correction window: one mismatch fewer, the same number of comparisons.
         correction = Aggregate()
         correction.metrics[MISMATCH_METRIC] = [-1.0, 0.0]
         key = OutcomeKey(
-            row.flag, row.environment, Arm.CANDIDATE, row.stage, slot_of(m.now.timestamp())
+            sample.flag, sample.environment, Arm.CANDIDATE, sample.stage, slot_of(m.now.timestamp())
         )
-        _merge_window(m.conn, key, correction, m.now)
+        outcomes_repo.merge_window(m.conn, key, correction, m.now)
         rollups.absorb(m.conn, {key: correction}, m.now)
         m.record(
             "compare.resolve",
-            f"flag:{row.flag}",
+            f"flag:{sample.flag}",
             {
                 "mismatch": mismatch_id,
-                "stage": row.stage,
+                "stage": sample.stage,
                 "verdict": "new behaviour is correct",
                 "note": note.strip(),
             },
         )
-        done = m.conn.execute(select(compare_mismatches).where(t.id == mismatch_id)).one()
-    return _mismatch(done)
+        done = repo.get_sample(m.conn, mismatch_id)
+    assert done is not None  # read above, in this transaction
+    return done

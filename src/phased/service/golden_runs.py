@@ -10,12 +10,6 @@ cannot start on stale evidence. Both are audited as ``golden.report``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import insert, select, update
-
 from phased.core import rollout_state as rs
 from phased.core.flags import check_key
 from phased.core.rollout_state import RolloutPhase
@@ -23,67 +17,19 @@ from phased.core.stage_entry import golden_item
 from phased.errors import NotFoundError, ValidationError
 from phased.service import rollout_records as records
 from phased.service.base import mutation
+from phased.store import golden_runs as repo
 from phased.store.engine import Store
-from phased.store.tables_migrate import golden_runs
+from phased.store.golden_runs import GoldenRunRecord
+
+__all__ = [
+    "MAX_FAILURE_LINES",
+    "GoldenRunRecord",
+    "get_run",
+    "list_runs",
+    "report",
+]
 
 MAX_FAILURE_LINES = 50
-
-
-@dataclass(frozen=True, slots=True)
-class GoldenRunRecord:
-    """One reported golden run."""
-
-    id: int
-    suite: str
-    flag: str | None
-    build: str
-    mode: str
-    passed: bool
-    counts: dict[str, int]
-    failures: list[str]
-    actor: str
-    at: datetime
-    ticked: str | None = None
-    """The stage whose golden item this run ticked (passing) or withdrew (failing)."""
-
-    @property
-    def evidence(self) -> str:
-        """How a checklist tick names this run."""
-        return f"golden-run:{self.id}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form."""
-        return {
-            "id": self.id,
-            "suite": self.suite,
-            "flag": self.flag,
-            "build": self.build,
-            "mode": self.mode,
-            "passed": self.passed,
-            "counts": self.counts,
-            "failures": self.failures,
-            "actor": self.actor,
-            "at": self.at.isoformat(),
-            "evidence": self.evidence,
-            "link": f"/api/v1/golden-runs/{self.id}",
-            "stage": self.ticked,
-        }
-
-
-def _record(row: Any) -> GoldenRunRecord:
-    return GoldenRunRecord(
-        id=int(row.id),
-        suite=row.suite,
-        flag=row.flag,
-        build=row.build,
-        mode=row.mode,
-        passed=bool(row.passed),
-        counts=dict(row.counts),
-        failures=list(row.failures),
-        actor=row.actor,
-        at=row.at,
-        ticked=row.stage,
-    )
 
 
 def report(
@@ -134,21 +80,18 @@ def report(
                     f"no rollout of {flag!r}; apply a plan first or report without --flag",
                     field="flag",
                 )
-        new_id = m.conn.execute(
-            insert(golden_runs)
-            .values(
-                suite=suite,
-                flag=flag,
-                build=build.strip(),
-                mode=mode,
-                passed=passed,
-                counts=dict(counts),
-                failures=list(failures[:MAX_FAILURE_LINES]),
-                actor=m.actor,
-                at=m.now,
-            )
-            .returning(golden_runs.c.id)
-        ).scalar_one()
+        new_id = repo.insert_run(
+            m.conn,
+            suite=suite,
+            flag=flag,
+            build=build.strip(),
+            mode=mode,
+            passed=passed,
+            counts=dict(counts),
+            failures=list(failures[:MAX_FAILURE_LINES]),
+            actor=m.actor,
+            at=m.now,
+        )
         evidence = f"golden-run:{new_id}"
         ticked: str | None = None
         if rollout is not None and not rollout.state.phase.is_terminal:
@@ -189,9 +132,7 @@ def report(
                     )
                 break
         if ticked is not None:
-            m.conn.execute(
-                update(golden_runs).where(golden_runs.c.id == new_id).values(stage=ticked)
-            )
+            repo.set_stage(m.conn, new_id, ticked)
         m.record(
             "golden.report",
             f"golden:{suite}",
@@ -205,23 +146,21 @@ def report(
                 "stage": ticked,
             },
         )
-        row = m.conn.execute(select(golden_runs).where(golden_runs.c.id == new_id)).one()
-    return _record(row)
+        done = repo.get_run(m.conn, new_id)
+    assert done is not None  # inserted in this transaction
+    return done
 
 
 def get_run(store: Store, run_id: int) -> GoldenRunRecord:
     """One reported run."""
     with store.read() as conn:
-        row = conn.execute(select(golden_runs).where(golden_runs.c.id == run_id)).first()
-    if row is None:
+        run = repo.get_run(conn, run_id)
+    if run is None:
         raise NotFoundError(f"no golden run {run_id}", field="id")
-    return _record(row)
+    return run
 
 
 def list_runs(store: Store, *, suite: str | None = None, limit: int = 50) -> list[GoldenRunRecord]:
     """Reported runs, newest first."""
-    query = select(golden_runs).order_by(golden_runs.c.id.desc()).limit(limit)
-    if suite is not None:
-        query = query.where(golden_runs.c.suite == suite)
     with store.read() as conn:
-        return [_record(r) for r in conn.execute(query)]
+        return repo.newest(conn, suite=suite, limit=limit)

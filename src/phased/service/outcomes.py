@@ -14,15 +14,32 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection
 
 from phased.core.gates import Observations, StageOutcomes
-from phased.core.outcomes import Aggregate, Arm, OutcomeKey, slot_of
+from phased.core.outcomes import Aggregate, Arm, OutcomeKey
 from phased.core.rollout_state import StageRun
 from phased.errors import ValidationError
 from phased.service import rollups
+from phased.store import outcomes as repo
+from phased.store import rollups as rollups_repo
 from phased.store.engine import Store
-from phased.store.tables_rollouts import outcome_batches, outcome_windows
+from phased.store.outcomes import totals
+
+__all__ = [
+    "MAX_BATCH_WINDOWS",
+    "MAX_COUNT",
+    "MAX_SLOT",
+    "IngestResult",
+    "Window",
+    "check_batch_id",
+    "forget_batches",
+    "ingest",
+    "observations",
+    "read_totals",
+    "run_outcomes",
+    "totals",
+]
 
 Window = tuple[OutcomeKey, Aggregate]
 _BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -106,49 +123,13 @@ def ingest(store: Store, batch_id: str, windows: Sequence[Window]) -> IngestResu
             merged[key] = Aggregate.merged([agg])
     with store.write() as conn:
         now = store.clock()
-        seen = conn.execute(
-            select(outcome_batches.c.id).where(outcome_batches.c.id == batch_id)
-        ).first()
-        if seen is not None:
+        if repo.batch_seen(conn, batch_id):
             return IngestResult(batch_id, 0, duplicate=True)
         for key, agg in sorted(merged.items()):
-            _merge_window(conn, key, agg, now)
+            repo.merge_window(conn, key, agg, now)
         rollups.absorb(conn, merged, now)
-        conn.execute(
-            insert(outcome_batches).values(id=batch_id, windows=len(merged), received_at=now)
-        )
+        repo.remember_batch(conn, batch_id, len(merged), now)
     return IngestResult(batch_id, len(merged), duplicate=False)
-
-
-def _merge_window(conn: Connection, key: OutcomeKey, agg: Aggregate, now: datetime) -> None:
-    t = outcome_windows.c
-    where = and_(
-        t.flag == key.flag,
-        t.environment == key.environment,
-        t.arm == key.arm.value,
-        t.stage == key.stage,
-        t.slot == key.slot,
-    )
-    # The store's write lock is held, so read-merge-write cannot interleave.
-    row = conn.execute(select(t.data).where(where)).first()
-    if row is None:
-        conn.execute(
-            insert(outcome_windows).values(
-                **key.to_dict(),
-                requests=agg.requests,
-                errors=agg.errors,
-                data=agg.to_dict(),
-                updated_at=now,
-            )
-        )
-        return
-    total = Aggregate.from_dict(row.data)
-    total.merge(agg)
-    conn.execute(
-        update(outcome_windows)
-        .where(where)
-        .values(requests=total.requests, errors=total.errors, data=total.to_dict(), updated_at=now)
-    )
 
 
 def forget_batches(store: Store, older_than: datetime) -> int:
@@ -156,46 +137,11 @@ def forget_batches(store: Store, older_than: datetime) -> int:
 
     A sender retries for minutes, not days: ids older than that cannot come back.
     """
-    from sqlalchemy import delete
-
     with store.write() as conn:
-        result = conn.execute(
-            delete(outcome_batches).where(outcome_batches.c.received_at < older_than)
-        )
-    return int(result.rowcount or 0)
+        return repo.forget_batches(conn, older_than)
 
 
 # -- reading totals -------------------------------------------------------------------
-
-
-def totals(
-    conn: Connection,
-    flag: str,
-    environment: str,
-    *,
-    stages: Iterable[str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> dict[Arm, Aggregate]:
-    """Both arms' outcomes of ``flag`` in ``environment``, merged over the matching windows.
-
-    Args:
-        stages: only windows labelled with one of these stages (None: any label).
-        since: windows whose 10-second slot contains or follows this moment.
-        until: windows whose slot starts at or before this moment.
-    """
-    t = outcome_windows.c
-    stmt = select(t.arm, t.data).where(t.flag == flag, t.environment == environment)
-    if stages is not None:
-        stmt = stmt.where(t.stage.in_(list(stages)))
-    if since is not None:
-        stmt = stmt.where(t.slot >= slot_of(since.timestamp()))
-    if until is not None:
-        stmt = stmt.where(t.slot <= slot_of(until.timestamp()))
-    out = {Arm.CANDIDATE: Aggregate(), Arm.CONTROL: Aggregate()}
-    for row in conn.execute(stmt):
-        out[Arm(row.arm)].merge(Aggregate.from_dict(row.data))
-    return out
 
 
 def read_totals(
@@ -218,7 +164,7 @@ def run_outcomes(
     run: StageRun,
     now: datetime,
     *,
-    rollup: rollups.Rollup | None = None,
+    rollup: rollups_repo.Rollup | None = None,
 ) -> StageOutcomes:
     """What was measured during one stage run.
 
@@ -262,7 +208,7 @@ def observations(
     """
     if not runs:
         return Observations()
-    sealed = rollups.load(conn, rollout_id) if rollout_id is not None else {}
+    sealed = rollups_repo.load(conn, rollout_id) if rollout_id is not None else {}
     measured = [
         run_outcomes(conn, flag, run, now, rollup=sealed.get(i)) for i, run in enumerate(runs)
     ]

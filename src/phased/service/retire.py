@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from phased.core.flags import Flag, Value
 from phased.core.outcomes import SLOT_SECONDS, Arm
 from phased.core.retire import Prerequisite, RetireFacts, prerequisites, stale_reason
@@ -23,9 +21,9 @@ from phased.service import audit as audit_service
 from phased.service import flags as flag_service
 from phased.service import rollout_records as records
 from phased.service.base import mutation, require_flag
+from phased.store import golden_runs as golden_repo
+from phased.store import outcomes as outcomes_repo
 from phased.store.engine import Store
-from phased.store.tables_migrate import golden_runs
-from phased.store.tables_rollouts import outcome_windows
 
 DEFAULT_DAYS = 7
 
@@ -72,12 +70,8 @@ def _time(slot: int | None) -> datetime | None:
 
 
 def _last_window(store: Store, key: str, arm: Arm | None) -> datetime | None:
-    t = outcome_windows.c
-    query = select(func.max(t.slot)).where(t.flag == key, t.requests > 0)
-    if arm is not None:
-        query = query.where(t.arm == arm.value)
     with store.read() as conn:
-        return _time(conn.execute(query).scalar_one_or_none())
+        return _time(outcomes_repo.last_traffic_slot(conn, key, arm))
 
 
 def _last_change(store: Store, key: str) -> datetime | None:
@@ -86,12 +80,8 @@ def _last_change(store: Store, key: str) -> datetime | None:
 
 
 def _goldens(store: Store, key: str) -> dict[str, bool]:
-    t = golden_runs.c
-    out: dict[str, bool] = {}
     with store.read() as conn:
-        for row in conn.execute(select(t.suite, t.passed).where(t.flag == key).order_by(t.id)):
-            out[row.suite] = bool(row.passed)  # the latest run per suite wins
-    return out
+        return golden_repo.latest_verdicts(conn, key)
 
 
 def facts_of(

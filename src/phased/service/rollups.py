@@ -24,13 +24,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection
 
 from phased.core.outcomes import Aggregate, Arm, OutcomeKey, slot_of
 from phased.core.rollout_state import StageRun
+from phased.store import outcomes as windows_repo
+from phased.store import rollups as repo
 from phased.store.engine import Store
-from phased.store.tables_rollouts import outcome_windows
-from phased.store.tables_rollups import outcome_rollups
+from phased.store.rollups import Rollup, load
 
 DEFAULT_LATENESS = timedelta(minutes=5)
 SEAL_STEP_SLOTS = 6
@@ -39,43 +40,10 @@ SEAL_CHUNK_SLOTS = 2_160
 """Six hours of slots per write transaction, so catching up on a week never blocks ingest long."""
 
 
-@dataclass(slots=True)
-class Rollup:
-    """One stage run's windows of both arms, merged from ``first_slot`` to ``sealed_slot``."""
-
-    flag: str
-    environment: str
-    stage: str
-    first_slot: int
-    sealed_slot: int
-    arms: dict[Arm, Aggregate]
-
-    def covers(self, flag: str, run: StageRun, last_slot: int) -> bool:
-        """Whether this rollup is a prefix of ``run``'s windows (else read them all)."""
-        return (
-            (self.flag, self.environment, self.stage) == (flag, run.environment, run.stage)
-            and self.first_slot == slot_of(run.started_at.timestamp())
-            and self.sealed_slot <= last_slot
-        )
-
-
 def slot_range(run: StageRun, now: datetime) -> tuple[int, int]:
     """The first and last slot a stage run counts (both included)."""
     end = run.ended_at or now
     return slot_of(run.started_at.timestamp()), slot_of(end.timestamp())
-
-
-def _window_filter(
-    flag: str, environment: str, stage: str, first: int, last: int
-) -> ColumnElement[bool]:
-    t = outcome_windows.c
-    return and_(
-        t.flag == flag,
-        t.environment == environment,
-        t.stage.in_([stage, ""]),
-        t.slot >= first,
-        t.slot <= last,
-    )
 
 
 def merge_windows(
@@ -88,39 +56,9 @@ def merge_windows(
     into: Mapping[Arm, Aggregate],
 ) -> int:
     """Merge ``run``'s windows in slots ``first..last`` into ``into``; returns how many."""
-    if last < first:
-        return 0
-    t = outcome_windows.c
-    where = _window_filter(flag, run.environment, run.stage, first, last)
-    stmt = select(t.arm, t.data).where(where)
-    count = 0
-    for row in conn.execute(stmt):
-        into[Arm(row.arm)].merge(Aggregate.from_dict(row.data))
-        count += 1
-    return count
-
-
-def load(conn: Connection, rollout_id: int) -> dict[int, Rollup]:
-    """The rollout's complete rollups by run index (a run missing an arm has none)."""
-    r = outcome_rollups.c
-    rows = conn.execute(select(outcome_rollups).where(r.rollout_id == rollout_id)).all()
-    found: dict[int, Rollup] = {}
-    broken: set[int] = set()
-    for row in rows:
-        run = int(row.run)
-        rollup = found.get(run)
-        if rollup is None:
-            rollup = found[run] = Rollup(
-                row.flag, row.environment, row.stage, row.first_slot, row.sealed_slot, {}
-            )
-        elif rollup.sealed_slot != row.sealed_slot:
-            broken.add(run)
-        rollup.arms[Arm(row.arm)] = Aggregate.from_dict(row.data)
-    return {
-        run: rollup
-        for run, rollup in found.items()
-        if run not in broken and set(rollup.arms) == set(Arm)
-    }
+    return windows_repo.merge_stage_windows(
+        conn, flag, run.environment, run.stage, first=first, last=last, into=into
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,42 +127,10 @@ def _seal_run(store: Store, ref: _RunRef, *, sealed: int, target: int, now: date
             if start > upto:
                 return count
             count += merge_windows(conn, ref.flag, ref.run, first=start, last=upto, into=arms)
-            _store(conn, ref, first=first, sealed=upto, arms=arms, now=now)
+            rollup = Rollup(ref.flag, ref.run.environment, ref.run.stage, first, upto, arms)
+            repo.replace(conn, ref.rollout_id, ref.index, rollup, now)
         sealed = upto
     return count
-
-
-def _store(
-    conn: Connection,
-    ref: _RunRef,
-    *,
-    first: int,
-    sealed: int,
-    arms: Mapping[Arm, Aggregate],
-    now: datetime,
-) -> None:
-    r = outcome_rollups.c
-    conn.execute(delete(outcome_rollups).where(r.rollout_id == ref.rollout_id, r.run == ref.index))
-    conn.execute(
-        insert(outcome_rollups),
-        [
-            {
-                "rollout_id": ref.rollout_id,
-                "run": ref.index,
-                "arm": arm.value,
-                "flag": ref.flag,
-                "environment": ref.run.environment,
-                "stage": ref.run.stage,
-                "first_slot": first,
-                "sealed_slot": sealed,
-                "requests": agg.requests,
-                "errors": agg.errors,
-                "data": agg.to_dict(),
-                "updated_at": now,
-            }
-            for arm, agg in arms.items()
-        ],
-    )
 
 
 def absorb(conn: Connection, windows: Mapping[OutcomeKey, Aggregate], now: datetime) -> int:
@@ -235,13 +141,10 @@ def absorb(conn: Connection, windows: Mapping[OutcomeKey, Aggregate], now: datet
     """
     if not windows:
         return 0
-    r = outcome_rollups.c
     oldest = min(key.slot for key in windows)
     pairs = {(key.flag, key.environment) for key in windows}
-    where = or_(*(and_(r.flag == flag, r.environment == env) for flag, env in sorted(pairs)))
-    rows = conn.execute(select(outcome_rollups).where(where, r.sealed_slot >= oldest)).all()
     touched = 0
-    for row in rows:
+    for row in repo.sealed_past(conn, pairs, oldest):
         total: Aggregate | None = None
         for key, agg in windows.items():
             if (
@@ -250,16 +153,10 @@ def absorb(conn: Connection, windows: Mapping[OutcomeKey, Aggregate], now: datet
                 and row.first_slot <= key.slot <= row.sealed_slot
             ):
                 if total is None:
-                    total = Aggregate.from_dict(row.data)
+                    total = row.aggregate()
                 total.merge(agg)
         if total is None:
             continue
-        conn.execute(
-            update(outcome_rollups)
-            .where(r.rollout_id == row.rollout_id, r.run == row.run, r.arm == row.arm)
-            .values(
-                requests=total.requests, errors=total.errors, data=total.to_dict(), updated_at=now
-            )
-        )
+        repo.update_arm(conn, row, total, now)
         touched += 1
     return touched
