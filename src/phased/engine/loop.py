@@ -41,13 +41,13 @@ from phased.engine.leader import LeaderElection
 from phased.errors import ConflictError
 from phased.obs import otel
 from phased.obs.log import get_logger
+from phased.obs.slo import Breach, SloMonitor, get_slo_monitor
 from phased.obs.traces import ExecutionTrace, TraceStore, trace
 from phased.service import outcomes, rollups
 from phased.service import rollout_records as records
 from phased.service.plan_rollouts import ENGINE_ACTOR, HISTORY_HEARTBEAT, apply_decision
 from phased.service.rollout_records import Rollout
 from phased.settings import Settings, get_settings
-from phased.slo import Breach, SloMonitor, get_slo_monitor
 from phased.sources.config import SourcesConfig, load_sources_config
 from phased.sources.measure import SourceMeasurer
 from phased.store.engine import Store
