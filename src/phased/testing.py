@@ -1,7 +1,8 @@
 """Fakes that phased ships for its users' tests (and its own).
 
-``FrozenClock`` stands still until told to move; ``MemorySink`` keeps the
-outcome windows a client flushes, merged per window key.
+``FrozenClock`` stands still until told to move (a virtual clock read in epoch
+seconds); ``MemorySink`` keeps the outcome windows a client flushes, merged per
+window key.
 """
 
 from __future__ import annotations
@@ -9,26 +10,40 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+from phased.core.clock import VirtualClock
 from phased.core.outcomes import Aggregate, Arm, OutcomeKey
 from phased.sdk.tracker import Window
 
 
 class FrozenClock:
-    """A clock for tests: ``clock()`` returns epoch seconds; ``advance()`` moves it."""
+    """A :class:`~phased.core.clock.VirtualClock` seen in epoch seconds, for SDK and store tests.
+
+    ``clock()`` and ``clock.now`` are epoch seconds (an ``EpochClock``: a
+    ``Tracker(clock=...)``, a ``CompiledFlagSet(clock=...)``); ``clock.datetime``
+    is the same moment as a ``Clock`` (``open_store(url, clock=clock.datetime)``),
+    and ``clock.virtual`` the virtual clock itself (``Engine(store, clock=...)``).
+    ``advance()`` moves all of them.
+    """
 
     def __init__(self, start: float | datetime = 1_800_000_000.0) -> None:
-        self.now = start.timestamp() if isinstance(start, datetime) else float(start)
+        at = start if isinstance(start, datetime) else datetime.fromtimestamp(start, tz=UTC)
+        self.virtual = VirtualClock(at)
+
+    @property
+    def now(self) -> float:
+        """The current time in epoch seconds."""
+        return self.virtual.timestamp()
 
     def __call__(self) -> float:
-        return self.now
+        return self.virtual.timestamp()
 
     def advance(self, seconds: float) -> None:
         """Move time forward."""
-        self.now += seconds
+        self.virtual.advance(seconds)
 
     def datetime(self) -> datetime:
         """The current time as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.now, tz=UTC)
+        return self.virtual()
 
 
 class MemorySink:

@@ -10,9 +10,9 @@ import pytest
 from phased.alerts.outbox import Outbox
 from phased.engine.clock import VirtualClock
 from phased.engine.loop import Engine, reconcile_once
+from phased.obs.slo import Breach, SloMonitor
 from phased.service import audit, flags
 from phased.service import plan_rollouts as pr
-from phased.slo import Breach, SloMonitor
 from phased.store import repository
 from phased.store.engine import Store, open_store
 from phased.testing import FrozenClock

@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -30,17 +30,13 @@ from phased.alerts.model import Alert, Severity
 from phased.alerts.queue import AlertQueue, DeliveryStatus, QueuedAlert
 from phased.alerts.ratelimit import TokenBucket
 from phased.alerts.registry import build_notifier
+from phased.core.clock import Clock, utc_now
 from phased.errors import ConfigurationError, DeliveryError, NotFoundError
 from phased.obs import otel
 from phased.obs.log import get_logger
 from phased.obs.redact import redact_text
 
-Clock = Callable[[], datetime]
 log = get_logger("phased.alerts")
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -120,7 +116,7 @@ class AlertWorker:
         enabled: bool,
         http: httpx.Client | None = None,
         notifiers: Mapping[str, Notifier] | None = None,
-        clock: Clock = _utcnow,
+        clock: Clock = utc_now,
         name: str | None = None,
     ) -> None:
         check_enabled(config, enabled=enabled)

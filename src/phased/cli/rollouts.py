@@ -85,7 +85,7 @@ def checks_table(results: tuple[GateResult, ...], *, suggest: bool = False) -> A
     from rich.table import Table
 
     from phased.core.metric_format import fmt_metric
-    from phased.slo import suggested_actions
+    from phased.obs.slo import suggested_actions
 
     table = Table(box=None, pad_edge=False)
     for column in ("kind", "check", "value", "threshold", "verdict"):

@@ -22,7 +22,7 @@ def status(
 ) -> None:
     """Each gate: value, threshold, verdict, and a suggested action for a breach (seed 003)."""
     from phased.cli.rollouts import checks_table
-    from phased.slo import suggested_actions
+    from phased.obs.slo import suggested_actions
 
     with open_backend(db) as backend:
         flags = (

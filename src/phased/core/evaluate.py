@@ -36,12 +36,11 @@ from phased.core.bucketing import (
     threshold,
     variant_source,
 )
+from phased.core.clock import EpochClock
 from phased.core.conditions import compile_condition
 from phased.core.flags import Flag, FlagSet, Value
 
 Context = Mapping[str, Any]
-Clock = Callable[[], float]
-"""Seconds since the epoch; injected so the core never reads the clock itself."""
 
 _TRUE = frozenset({"1", "true", "yes", "on", "enabled"})
 _FALSE = frozenset({"0", "false", "no", "off", "disabled", ""})
@@ -112,7 +111,7 @@ class CompiledFlagSet:
         environment: str,
         *,
         env: Mapping[str, str] | None = None,
-        clock: Clock,
+        clock: EpochClock,
     ) -> None:
         self.environment = environment
         self.source = flagset

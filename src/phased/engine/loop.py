@@ -31,22 +31,23 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from phased.core.clock import Clock
 from phased.core.decide import Decision, decide
 from phased.core.gates import Observations, Verdict
 from phased.core.plans.model import Mode
-from phased.engine.clock import Clock
+from phased.engine.clock import wait
 from phased.engine.hooks import HookRunner
 from phased.engine.leader import LeaderElection
 from phased.errors import ConflictError
 from phased.obs import otel
 from phased.obs.log import get_logger
+from phased.obs.slo import Breach, SloMonitor, get_slo_monitor
 from phased.obs.traces import ExecutionTrace, TraceStore, trace
 from phased.service import outcomes, rollups
 from phased.service import rollout_records as records
 from phased.service.plan_rollouts import ENGINE_ACTOR, HISTORY_HEARTBEAT, apply_decision
 from phased.service.rollout_records import Rollout
 from phased.settings import Settings, get_settings
-from phased.slo import Breach, SloMonitor, get_slo_monitor
 from phased.sources.config import SourcesConfig, load_sources_config
 from phased.sources.measure import SourceMeasurer
 from phased.store.engine import Store
@@ -99,25 +100,13 @@ class _Memory:
     next_forget: datetime | None = None
 
 
-class _StoreClock:
-    """The store's own clock; waiting is real."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def now(self) -> datetime:
-        return self.store.clock()
-
-    def wait(self, seconds: float, stop: threading.Event) -> bool:
-        return stop.wait(seconds)
-
-
 class Engine:
     """Reconciles every going rollout with what was measured.
 
     Args:
         store: where rollouts, outcomes and decisions live.
-        clock: the time source (default: the store's clock, real waits).
+        clock: the time source (default: the store's); waits between passes are real,
+            or instant advances of a :class:`~phased.core.clock.VirtualClock`.
         dry_run: record decisions and alerts in the history, act on none.
         actor: the audit actor of the engine's decisions.
         slo: where gate breaches are reported (default: the process-wide monitor).
@@ -152,7 +141,7 @@ class Engine:
         hooks: HookRunner | None = None,
     ) -> None:
         self.store = store
-        self.clock: Clock = clock or _StoreClock(store)
+        self.clock: Clock = clock or store.clock
         self.dry_run = dry_run
         self.actor = actor
         self.slo = slo
@@ -172,7 +161,7 @@ class Engine:
     def run_once(self) -> PassReport:
         """Decide about every going rollout once and hand each decision on."""
         report = PassReport()
-        now = self.clock.now()
+        now = self.clock()
         started = time.perf_counter()
         with self.store.read() as conn:
             going = records.all_rollouts(conn, active_only=True)
@@ -386,7 +375,7 @@ class Engine:
         passes = 0
         while not stop.is_set():
             if leader is not None and not leader.round():
-                if self.clock.wait(leader.poll_seconds, stop):
+                if wait(self.clock, leader.poll_seconds, stop):
                     break
                 continue
             try:
@@ -399,7 +388,7 @@ class Engine:
                 on_pass(report)
             if max_passes is not None and passes >= max_passes:
                 break
-            if self.clock.wait(interval, stop):
+            if wait(self.clock, interval, stop):
                 break
         return passes
 

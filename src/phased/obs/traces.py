@@ -21,21 +21,17 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Any
 
+from phased.core.clock import Clock, utc_now
 from phased.obs.log import context
 from phased.obs.redact import redact_text
 from phased.obs.traceparent import new_trace_id
 
-Clock = Callable[[], datetime]
 Timer = Callable[[], float]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def get_trace_fingerprint(trace_id: str | None) -> str:
@@ -113,7 +109,7 @@ class ExecutionTrace:
     trace_id: str
     command: str
     user: str | None = None
-    started_at: datetime = field(default_factory=_utcnow)
+    started_at: datetime = field(default_factory=utc_now)
     steps: list[TraceStep] = field(default_factory=list)
     error: str | None = None
     links: dict[str, str] = field(default_factory=dict)
@@ -302,7 +298,7 @@ def trace(
     trace_id: str | None = None,
     correlation_id: str | None = None,
     store: TraceStore | None = None,
-    clock: Clock = _utcnow,
+    clock: Clock = utc_now,
     timer: Timer = time.perf_counter,
 ) -> Iterator[ExecutionTrace]:
     """Record one execution as a trace and bind its ids to the log context.

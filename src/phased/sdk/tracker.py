@@ -16,12 +16,13 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
 from typing import Protocol
 
+from phased.core.clock import EpochClock
 from phased.core.outcomes import Aggregate, Arm, OutcomeKey, slot_of
 
 Window = tuple[OutcomeKey, Aggregate]
@@ -59,7 +60,7 @@ class Tracker:
         *,
         flush_interval: float = 5.0,
         max_pending: int = 10_000,
-        clock: Callable[[], float] = time.time,
+        clock: EpochClock = time.time,
     ) -> None:
         self.environment = environment
         self.sink = sink

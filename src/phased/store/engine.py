@@ -9,9 +9,8 @@ mutation runs at a time, and every one of them sees the state it changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +18,15 @@ from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from phased.core.clock import Clock, utc_now
 from phased.errors import ConfigurationError
 from phased.settings import DEFAULT_ENVIRONMENTS
 from phased.store.tables import metadata, store_head
-
-Clock = Callable[[], datetime]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: the key of the PostgreSQL advisory lock held while migrating.
 _MIGRATION_LOCK = 7_305_146_501
-
-
-def utc_now() -> datetime:
-    """The wall clock, timezone-aware (the default clock of a store)."""
-    return datetime.now(UTC)
 
 
 def safe_url(url: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from phased.core.clock import epoch_of
 from phased.core.evaluate import CompiledFlagSet
 from phased.core.flags import Flag
 from phased.server.api.deps import FlagWriter, Reader, StateDep, StoreDep
@@ -244,9 +245,7 @@ def evaluate(
     """Evaluate the flag for a context, as an SDK in that environment would."""
     flagset = service.load_flagset(store, body.environment)
     service.get_flag(store, key)
-    compiled = CompiledFlagSet(
-        flagset, body.environment, env={}, clock=lambda: store.clock().timestamp()
-    )
+    compiled = CompiledFlagSet(flagset, body.environment, env={}, clock=epoch_of(store.clock))
     result = compiled.evaluate(key, body.context)
     state.metrics.evaluated(key, result.reason)
     return EvaluationPublic(

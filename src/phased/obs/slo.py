@@ -11,7 +11,8 @@ this module::
 
 It knows nothing about plans or the engine: the engine (or an application)
 feeds it values or ready :class:`Breach` objects. Rates are fractions
-(``0.05`` is 5 %), latencies milliseconds.
+(``0.05`` is 5 %), latencies milliseconds. ``phased.slo``, its name before it
+joined :mod:`phased.obs`, still imports this same module.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from phased.core.clock import Clock, utc_now
 from phased.errors import NotFoundError
 from phased.obs.log import get_logger
 
@@ -67,7 +69,7 @@ class Breach:
     threshold: float
     flag: str | None = None
     stage: str | None = None
-    ts: datetime = field(default_factory=lambda: datetime.now(UTC))
+    ts: datetime = field(default_factory=utc_now)
 
     @property
     def suggested_actions(self) -> tuple[str, ...]:
@@ -146,7 +148,7 @@ class SloMonitor:
         slos: Iterable[Slo] = DEFAULT_SLOS,
         *,
         history: int = 1000,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._slos = {s.name: s for s in slos}
         self._history_size = history

@@ -11,11 +11,10 @@ from datetime import UTC, datetime
 import pytest
 import structlog
 
-from phased import slo
 from phased.errors import NotFoundError
-from phased.obs import configure_logging
+from phased.obs import configure_logging, slo
+from phased.obs.slo import Breach, Slo, SloMonitor, suggested_actions
 from phased.settings import Settings
-from phased.slo import Breach, Slo, SloMonitor, suggested_actions
 
 T0 = datetime(2025, 10, 16, 18, tzinfo=UTC)
 
@@ -154,3 +153,15 @@ class TestModuleHooks:
         finally:
             slo.get_slo_monitor().remove_callback(callback)
         assert [b.slo for b in seen] == ["fallback_rate"]
+
+
+class TestOldName:
+    """``phased.slo`` (its place before it joined ``phased.obs``) is still this same module."""
+
+    def test_both_imports(self) -> None:
+        import phased.slo
+
+        from phased import slo as old
+
+        assert old is phased.slo is slo
+        assert phased.slo.SloMonitor is SloMonitor
