@@ -37,7 +37,6 @@ LAYERS: dict[str, int] = {
     "obs": 2,  # logging, redaction, traces (no data)
     "alerts": 3,  # notifiers, dedup, worker over the store's outbox
     "simulate": 3,  # the real decide() on a virtual clock
-    "slo": 3,  # SLO hooks: breach callbacks, history, suggested actions
     "service": 4,  # use cases: the one place that mutates
     "sdk": 5,  # Client: evaluates in process, follows a store or a server
     "sources": 5,  # MetricSource protocol and providers (sdk outcomes, prometheus, web)
