@@ -15,21 +15,21 @@ from typing import Any
 from sqlalchemy import Connection
 
 from phased.core.decide import AlertNote
-from phased.core.plans.model import Plan
 from phased.core.rollout_state import RolloutState
 from phased.errors import ConflictError, NotFoundError
 from phased.store import rollouts as repo
 from phased.store.rollouts import (
     HistoryEntry,
     Rollout,
+    active,
     add_history,
     all_rollouts,
     history,
+    insert_rollout,
     known_flags,
     latest,
     signature,
 )
-from phased.store.rollouts import going as active
 
 __all__ = [
     "HistoryEntry",
@@ -92,23 +92,6 @@ def pick(conn: Connection, flag: str, rollout_id: int | None) -> Rollout:
             field="rollout",
         )
     return found
-
-
-def insert_rollout(
-    conn: Connection,
-    *,
-    plan: Plan,
-    source: str,
-    path: str,
-    state: RolloutState,
-    actor: str,
-    now: datetime,
-) -> Rollout:
-    """Store a newly applied plan."""
-    new_id = repo.insert_rollout(
-        conn, plan=plan, source=source, path=path, state=state, actor=actor, now=now
-    )
-    return load(conn, new_id)
 
 
 def save(

@@ -133,7 +133,7 @@ def get(conn: Connection, rollout_id: int, *, flag: str | None = None) -> Rollou
     return None if row is None else _rollout(row)
 
 
-def going(conn: Connection, flag: str) -> Rollout | None:
+def active(conn: Connection, flag: str) -> Rollout | None:
     """The flag's newest rollout that is neither completed nor rolled back."""
     row = conn.execute(
         select(rollouts)
@@ -179,8 +179,8 @@ def insert_rollout(
     state: RolloutState,
     actor: str,
     now: datetime,
-) -> int:
-    """Store a newly applied plan at version 1; its new id."""
+) -> Rollout:
+    """Store a newly applied plan at version 1."""
     result = conn.execute(
         insert(rollouts)
         .values(
@@ -199,7 +199,9 @@ def insert_rollout(
         )
         .returning(rollouts.c.id)
     )
-    return int(result.scalar_one())
+    stored = get(conn, int(result.scalar_one()))
+    assert stored is not None
+    return stored
 
 
 def update_state(
