@@ -11,10 +11,7 @@ engine starts the stage at its next look once everything is in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy import insert, select
 
 from phased.core import rollout_state as rs
 from phased.core.plans.model import Stage
@@ -26,8 +23,11 @@ from phased.service.base import Mutation, mutation
 from phased.service.members import require_role
 from phased.service.plan_rollouts import check_environment_of
 from phased.service.rollout_records import Rollout
+from phased.store import approvals as repo
+from phased.store.approvals import ApprovalRecord
 from phased.store.engine import Store
-from phased.store.tables_rollouts import rollout_approvals, rollout_checks
+
+__all__ = ["ApprovalRecord", "Recorded", "approvals_of", "approve", "check"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +106,8 @@ def approve(
         new = rs.approve(state, stage, m.actor, member.roles, m.now, note=note.strip())
         changed = new != state
         if changed:
-            m.conn.execute(
-                insert(rollout_approvals).values(
-                    rollout_id=rollout.id,
-                    stage=stage,
-                    actor=m.actor,
-                    roles=list(member.roles),
-                    at=m.now,
-                )
+            repo.insert_approval(
+                m.conn, rollout.id, stage=stage, actor=m.actor, roles=member.roles, at=m.now
             )
             rollout = _save(
                 m,
@@ -176,11 +170,7 @@ def check(
         new = rs.tick(state, name, text, m.actor, m.now)
         changed = new != state
         if changed:
-            m.conn.execute(
-                insert(rollout_checks).values(
-                    rollout_id=rollout.id, stage=name, item=text, actor=m.actor, at=m.now
-                )
-            )
+            repo.insert_check(m.conn, rollout.id, stage=name, item=text, actor=m.actor, at=m.now)
             rollout = _save(m, rollout, new, verb="check", stage=name, extra={"item": text})
         waiting = tuple(w.detail for w in entry_waiting(rollout.plan, index, rollout.state))
     return Recorded(rollout, name, changed, waiting)
@@ -211,21 +201,7 @@ def _save(
     return saved
 
 
-@dataclass(frozen=True, slots=True)
-class ApprovalRecord:
-    """One approval as the sign-off table shows it."""
-
-    stage: str
-    actor: str
-    roles: tuple[str, ...]
-    at: datetime
-
-
 def approvals_of(store: Store, rollout_id: int) -> list[ApprovalRecord]:
     """Every approval given for a rollout, oldest first."""
-    t = rollout_approvals.c
     with store.read() as conn:
-        rows = conn.execute(
-            select(rollout_approvals).where(t.rollout_id == rollout_id).order_by(t.id)
-        )
-        return [ApprovalRecord(r.stage, r.actor, tuple(r.roles), r.at) for r in rows]
+        return repo.approvals_for(conn, rollout_id)

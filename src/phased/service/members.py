@@ -9,40 +9,30 @@ them, and the last admin cannot be removed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection
 
 from phased.core.plans.model import DEFAULT_ROLES
 from phased.errors import NotFoundError, PermissionDeniedError, ValidationError
 from phased.service.base import check_actor, mutation
+from phased.store import members as repo
 from phased.store.engine import Store
-from phased.store.tables_rollouts import members
+from phased.store.members import Member, all_members, load_member
+
+__all__ = [
+    "ADMIN",
+    "Member",
+    "add_member",
+    "all_members",
+    "check_roles",
+    "holders",
+    "list_members",
+    "load_member",
+    "remove_member",
+    "require_role",
+]
 
 ADMIN = "admin"
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """One person and the roles they hold."""
-
-    name: str
-    roles: tuple[str, ...]
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``phased member list --json``)."""
-        return {
-            "name": self.name,
-            "roles": list(self.roles),
-            "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-        }
 
 
 def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
@@ -56,27 +46,6 @@ def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
                 f"unknown role {role!r}; use one of: {', '.join(DEFAULT_ROLES)}", field="role"
             )
     return tuple(r for r in DEFAULT_ROLES if r in given)
-
-
-def _member(row: Any) -> Member:
-    return Member(
-        name=row.name,
-        roles=tuple(row.roles),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def load_member(conn: Connection, name: str) -> Member | None:
-    """The member called ``name``, or None."""
-    row = conn.execute(select(members).where(members.c.name == name)).first()
-    return None if row is None else _member(row)
-
-
-def all_members(conn: Connection) -> list[Member]:
-    """Everyone, by name."""
-    return [_member(r) for r in conn.execute(select(members).order_by(members.c.name))]
 
 
 def holders(conn: Connection, roles: Iterable[str]) -> list[str]:
@@ -134,25 +103,12 @@ def add_member(store: Store, *, actor: str | None, name: str, roles: Iterable[st
         _require_admin_once_one_exists(m.conn, m.actor, f"add member {person!r}")
         before = load_member(m.conn, person)
         if before is None:
-            m.conn.execute(
-                insert(members).values(
-                    name=person,
-                    roles=list(wanted),
-                    version=1,
-                    created_by=m.actor,
-                    created_at=m.now,
-                    updated_at=m.now,
-                )
-            )
+            repo.insert_member(m.conn, person, wanted, actor=m.actor, now=m.now)
         else:
             merged = check_roles((*before.roles, *wanted))
             if merged == before.roles:
                 return before
-            m.conn.execute(
-                update(members)
-                .where(members.c.name == person)
-                .values(roles=list(merged), version=members.c.version + 1, updated_at=m.now)
-            )
+            repo.set_roles(m.conn, person, merged, now=m.now)
         after = load_member(m.conn, person)
         assert after is not None
         m.record(
@@ -191,13 +147,9 @@ def remove_member(
                 field="name",
             )
         if remaining:
-            m.conn.execute(
-                update(members)
-                .where(members.c.name == name)
-                .values(roles=list(remaining), version=members.c.version + 1, updated_at=m.now)
-            )
+            repo.set_roles(m.conn, name, remaining, now=m.now)
         else:
-            m.conn.execute(delete(members).where(members.c.name == name))
+            repo.delete_member(m.conn, name)
         m.record(
             "member.remove",
             f"member:{name}",

@@ -1,167 +1,62 @@
-"""Rollout rows as models: loading, version-checked saving, history, alerts to the outbox.
+"""Rollouts as the use cases see them: found or refused, saved or in conflict.
 
 Used by the rollout service modules inside their transaction; nothing here
 opens one. Every save names the version it read and is refused with a
 :class:`~phased.errors.ConflictError` when the row moved on (a person approved
-while the engine was deciding): the engine then simply decides again.
+while the engine was deciding): the engine then simply decides again. The
+rows themselves are read and written by :mod:`phased.store.rollouts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from phased.core.decide import AlertNote
-from phased.core.gates import GateResult
-from phased.core.plans.model import DEFAULT_ROLES, Plan, Stage
 from phased.core.rollout_state import RolloutState
-from phased.core.stage_entry import Waiting
 from phased.errors import ConflictError, NotFoundError
-from phased.store.tables_rollouts import rollout_history, rollouts
+from phased.store import rollouts as repo
+from phased.store.rollouts import (
+    HistoryEntry,
+    Rollout,
+    active,
+    add_history,
+    all_rollouts,
+    history,
+    insert_rollout,
+    known_flags,
+    latest,
+    signature,
+)
 
-TERMINAL = ("rolled_back", "completed")
-
-
-@dataclass(frozen=True, slots=True)
-class Rollout:
-    """One applied plan and where it is."""
-
-    id: int
-    flag: str
-    environment: str
-    plan: Plan
-    plan_source: str
-    plan_path: str
-    state: RolloutState
-    version: int
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-    ended_at: datetime | None = None
-    alerted: dict[str, str] = field(default_factory=dict)
-    """Alert keys already sent during the current stage run (key -> time)."""
-
-    @property
-    def phase(self) -> str:
-        """``pending``, ``running``, ``paused``, ``rolled_back`` or ``completed``."""
-        return self.state.phase.value
-
-    @property
-    def active(self) -> bool:
-        """Not yet completed nor rolled back."""
-        return not self.state.phase.is_terminal
-
-    @property
-    def stage(self) -> Stage:
-        """The current (or, while pending, the first) stage."""
-        return self.plan.stages[min(self.state.stage, len(self.plan.stages) - 1)]
-
-    @property
-    def stage_environment(self) -> str:
-        """The environment the current stage runs in."""
-        return self.plan.stage_environment(min(self.state.stage, len(self.plan.stages) - 1))
-
-    @property
-    def environments(self) -> tuple[str, ...]:
-        """Every environment some stage runs in, in stage order."""
-        out: list[str] = []
-        for i in range(len(self.plan.stages)):
-            env = self.plan.stage_environment(i)
-            if env not in out:
-                out.append(env)
-        return tuple(out)
-
-    @property
-    def entity(self) -> str:
-        """The audit entity: ``rollout:awf_bundle``."""
-        return f"rollout:{self.flag}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``phased rollout status --json``)."""
-        return {
-            "id": self.id,
-            "flag": self.flag,
-            "environment": self.stage_environment,
-            "phase": self.phase,
-            "stage": self.stage.name,
-            "stage_index": self.state.stage,
-            "stages": [s.name for s in self.plan.stages],
-            "mode": self.plan.mode.value,
-            "plan_path": self.plan_path,
-            "started_by": self.state.started_by,
-            "stage_started_at": _iso(self.state.stage_started_at),
-            "reason": self.state.reason,
-            "version": self.version,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "ended_at": _iso(self.ended_at),
-        }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _rollout(row: Any) -> Rollout:
-    plan = Plan.model_validate(row.plan, context={"roles": DEFAULT_ROLES})
-    return Rollout(
-        id=int(row.id),
-        flag=row.flag,
-        environment=row.environment,
-        plan=plan,
-        plan_source=row.plan_source,
-        plan_path=row.plan_path,
-        state=RolloutState.model_validate(row.state),
-        version=int(row.version),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        ended_at=row.ended_at,
-        alerted=dict(row.alerted or {}),
-    )
+__all__ = [
+    "HistoryEntry",
+    "Rollout",
+    "active",
+    "add_history",
+    "alert_document",
+    "all_rollouts",
+    "history",
+    "insert_rollout",
+    "known_flags",
+    "last_history",
+    "latest",
+    "load",
+    "pick",
+    "require",
+    "save",
+    "signature",
+]
 
 
 def load(conn: Connection, rollout_id: int) -> Rollout:
     """The rollout with this id."""
-    row = conn.execute(select(rollouts).where(rollouts.c.id == rollout_id)).first()
-    if row is None:
+    found = repo.get(conn, rollout_id)
+    if found is None:
         raise NotFoundError(f"no rollout with id {rollout_id}", field="rollout")
-    return _rollout(row)
-
-
-def active(conn: Connection, flag: str) -> Rollout | None:
-    """The flag's rollout that is still going, if any."""
-    row = conn.execute(
-        select(rollouts)
-        .where(rollouts.c.flag == flag, rollouts.c.phase.not_in(TERMINAL))
-        .order_by(rollouts.c.id.desc())
-    ).first()
-    return None if row is None else _rollout(row)
-
-
-def latest(conn: Connection, flag: str) -> Rollout | None:
-    """The flag's most recent rollout, finished or not."""
-    row = conn.execute(
-        select(rollouts).where(rollouts.c.flag == flag).order_by(rollouts.c.id.desc())
-    ).first()
-    return None if row is None else _rollout(row)
-
-
-def all_rollouts(conn: Connection, *, active_only: bool = False) -> list[Rollout]:
-    """Rollouts by flag then newest first; only going ones with ``active_only``."""
-    stmt = select(rollouts).order_by(rollouts.c.flag, rollouts.c.id.desc())
-    if active_only:
-        stmt = stmt.where(rollouts.c.phase.not_in(TERMINAL))
-    return [_rollout(r) for r in conn.execute(stmt)]
-
-
-def known_flags(conn: Connection) -> list[str]:
-    """Flags that have had a rollout (for messages)."""
-    return [str(f) for f in conn.execute(select(rollouts.c.flag).distinct().order_by("flag"))]
+    return found
 
 
 def require(conn: Connection, flag: str, *, going: bool = True) -> Rollout:
@@ -189,51 +84,14 @@ def pick(conn: Connection, flag: str, rollout_id: int | None) -> Rollout:
     """Rollout ``rollout_id`` of ``flag`` (an older one), or the flag's latest when None."""
     if rollout_id is None:
         return require(conn, flag, going=False)
-    row = conn.execute(
-        select(rollouts).where(rollouts.c.id == rollout_id, rollouts.c.flag == flag)
-    ).first()
-    if row is None:
-        ids = conn.execute(
-            select(rollouts.c.id).where(rollouts.c.flag == flag).order_by(rollouts.c.id)
-        ).scalars()
-        known = ", ".join(f"#{i}" for i in ids) or "none"
+    found = repo.get(conn, rollout_id, flag=flag)
+    if found is None:
+        known = ", ".join(f"#{i}" for i in repo.ids_of(conn, flag)) or "none"
         raise NotFoundError(
             f"rollout: {flag!r} has no rollout #{rollout_id}; its rollouts: {known}",
             field="rollout",
         )
-    return _rollout(row)
-
-
-def insert_rollout(
-    conn: Connection,
-    *,
-    plan: Plan,
-    source: str,
-    path: str,
-    state: RolloutState,
-    actor: str,
-    now: datetime,
-) -> Rollout:
-    """Store a newly applied plan."""
-    result = conn.execute(
-        insert(rollouts)
-        .values(
-            flag=plan.flag,
-            environment=plan.stage_environment(0),
-            phase=state.phase.value,
-            plan=plan.model_dump(mode="json"),
-            plan_source=source,
-            plan_path=path,
-            state=state.model_dump(mode="json"),
-            alerted={},
-            version=1,
-            created_by=actor,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(rollouts.c.id)
-    )
-    return load(conn, int(result.scalar_one()))
+    return found
 
 
 def save(
@@ -245,21 +103,8 @@ def save(
     alerted: dict[str, str] | None = None,
 ) -> Rollout:
     """Write the new state, refusing if the row changed since ``rollout`` was read."""
-    values: dict[str, Any] = {
-        "state": state.model_dump(mode="json"),
-        "phase": state.phase.value,
-        "version": rollout.version + 1,
-        "updated_at": now,
-        "alerted": rollout.alerted if alerted is None else alerted,
-    }
-    if state.phase.is_terminal and rollout.ended_at is None:
-        values["ended_at"] = now
-    result = conn.execute(
-        update(rollouts)
-        .where(rollouts.c.id == rollout.id, rollouts.c.version == rollout.version)
-        .values(**values)
-    )
-    if result.rowcount != 1:
+    kept = rollout.alerted if alerted is None else alerted
+    if not repo.update_state(conn, rollout, state, now, alerted=kept):
         current = load(conn, rollout.id)
         raise ConflictError(
             f"the rollout of {rollout.flag!r} changed since version {rollout.version} "
@@ -267,133 +112,6 @@ def save(
             field="version",
         )
     return load(conn, rollout.id)
-
-
-# -- history ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """One recorded decision about a rollout."""
-
-    id: int
-    at: datetime
-    actor: str
-    kind: str
-    source: str
-    stage: str
-    stage_index: int
-    phase: str
-    reason: str
-    dry_run: bool
-    evaluations: tuple[GateResult, ...]
-    alerts: tuple[dict[str, Any], ...]
-    waiting: tuple[Waiting, ...]
-
-    def signature(self) -> tuple[Any, ...]:
-        """What must differ for a new hold to be worth recording."""
-        return signature(self.kind, self.stage, self.phase, self.evaluations, self.waiting)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form."""
-        return {
-            "id": self.id,
-            "at": self.at.isoformat(),
-            "actor": self.actor,
-            "kind": self.kind,
-            "source": self.source,
-            "stage": self.stage,
-            "stage_index": self.stage_index,
-            "phase": self.phase,
-            "reason": self.reason,
-            "dry_run": self.dry_run,
-            "evaluations": [e.model_dump(mode="json") for e in self.evaluations],
-            "alerts": list(self.alerts),
-            "waiting": [w.model_dump(mode="json") for w in self.waiting],
-        }
-
-
-def signature(
-    kind: str,
-    stage: str,
-    phase: str,
-    evaluations: Iterable[GateResult],
-    waiting: Iterable[Waiting],
-) -> tuple[Any, ...]:
-    """Kind, stage, phase, every check's verdict and what is awaited."""
-    return (
-        kind,
-        stage,
-        phase,
-        tuple((e.kind, e.label, e.verdict.value) for e in evaluations),
-        tuple(w.detail for w in waiting),
-    )
-
-
-def _history(row: Any) -> HistoryEntry:
-    return HistoryEntry(
-        id=int(row.id),
-        at=row.at,
-        actor=row.actor,
-        kind=row.kind,
-        source=row.source,
-        stage=row.stage,
-        stage_index=int(row.stage_index),
-        phase=row.phase,
-        reason=row.reason,
-        dry_run=bool(row.dry_run),
-        evaluations=tuple(GateResult.model_validate(e) for e in row.evaluations),
-        alerts=tuple(row.alerts),
-        waiting=tuple(Waiting.model_validate(w) for w in row.waiting),
-    )
-
-
-def add_history(
-    conn: Connection,
-    rollout_id: int,
-    *,
-    at: datetime,
-    actor: str,
-    kind: str,
-    source: str,
-    state: RolloutState,
-    stage: str,
-    reason: str,
-    dry_run: bool = False,
-    evaluations: Sequence[GateResult] = (),
-    alerts: Sequence[dict[str, Any]] = (),
-    waiting: Sequence[Waiting] = (),
-) -> None:
-    """Append one decision (with every evaluation behind it) to the rollout's history."""
-    conn.execute(
-        insert(rollout_history).values(
-            rollout_id=rollout_id,
-            at=at,
-            actor=actor,
-            kind=kind,
-            source=source,
-            stage=stage,
-            stage_index=state.stage,
-            phase=state.phase.value,
-            reason=reason,
-            dry_run=dry_run,
-            evaluations=[e.model_dump(mode="json") for e in evaluations],
-            alerts=list(alerts),
-            waiting=[w.model_dump(mode="json") for w in waiting],
-        )
-    )
-
-
-def history(
-    conn: Connection, rollout_id: int, *, limit: int | None = None, newest_first: bool = False
-) -> list[HistoryEntry]:
-    """The rollout's recorded decisions (oldest first unless ``newest_first``)."""
-    order = rollout_history.c.id.desc() if newest_first or limit else rollout_history.c.id
-    stmt = select(rollout_history).where(rollout_history.c.rollout_id == rollout_id).order_by(order)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows = [_history(r) for r in conn.execute(stmt)]
-    return rows if newest_first or limit is None else rows[::-1]
 
 
 def last_history(conn: Connection, rollout_id: int) -> HistoryEntry | None:
