@@ -23,7 +23,7 @@ from phased.store.hook_runs import (
     failed_attempts,
     find,
     history,
-    insert_answered,
+    insert_run,
     mark_finished,
     update_answered,
 )
@@ -99,7 +99,7 @@ def poll(
     with mutation(store, actor) as m:
         found = find(m.conn, rollout_id, transition, hook)
         if found is None:
-            insert_answered(
+            insert_run(
                 m.conn,
                 rollout_id=rollout_id,
                 transition=transition,
@@ -110,7 +110,8 @@ def poll(
                 detail=detail,
                 attempts=attempts,
                 by=actor,
-                now=m.now,
+                started_at=m.now,
+                finished_at=m.now,
             )
         else:
             update_answered(

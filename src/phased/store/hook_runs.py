@@ -114,20 +114,19 @@ def claim(
     """
     try:
         with store.write() as conn:
-            conn.execute(
-                hook_runs.insert().values(
-                    rollout_id=rollout_id,
-                    transition=transition,
-                    hook=hook,
-                    phase=phase,
-                    stage=stage,
-                    status="running",
-                    attempts=0,
-                    detail="",
-                    claimed_by=by,
-                    started_at=store.clock(),
-                    finished_at=None,
-                )
+            insert_run(
+                conn,
+                rollout_id=rollout_id,
+                transition=transition,
+                hook=hook,
+                phase=phase,
+                stage=stage,
+                status="running",
+                detail="",
+                attempts=0,
+                by=by,
+                started_at=store.clock(),
+                finished_at=None,
             )
             run = find(conn, rollout_id, transition, hook)
             assert run is not None
@@ -156,7 +155,7 @@ def mark_finished(
     )
 
 
-def insert_answered(
+def insert_run(
     conn: Connection,
     *,
     rollout_id: int,
@@ -168,9 +167,10 @@ def insert_answered(
     detail: str,
     attempts: int,
     by: str,
-    now: datetime,
+    started_at: datetime,
+    finished_at: datetime | None,
 ) -> None:
-    """The first answer of a polled hook: a row that starts and finishes at ``now``."""
+    """Add a run (a claim, or a polled hook's first answer); the unique key refuses a second."""
     conn.execute(
         hook_runs.insert().values(
             rollout_id=rollout_id,
@@ -182,8 +182,8 @@ def insert_answered(
             attempts=attempts,
             detail=detail[:MAX_DETAIL_CHARS],
             claimed_by=by,
-            started_at=now,
-            finished_at=now,
+            started_at=started_at,
+            finished_at=finished_at,
         )
     )
 
