@@ -31,10 +31,10 @@ import pytest
 
 from phased.alerts.config import parse_alerts_config
 from phased.alerts.model import Alert, Severity
-from phased.alerts.outbox import Outbox, enqueue
 from phased.alerts.worker import AlertWorker
 from phased.store import open_store
 from phased.store.engine import Store
+from phased.store.outbox import Outbox, enqueue
 
 PHASED = str(Path(sys.executable).with_name("phased"))
 ALERTS = 10

@@ -22,10 +22,11 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from phased.alerts import Alert, AlertWorker, DeliveryStatus, Severity, parse_alerts_config
-from phased.alerts.outbox import Outbox, alert_outbox, enqueue
 from phased.store import Store, open_store, upgrade
 from phased.store.engine import MIGRATIONS, create_store_engine
+from phased.store.outbox import Outbox, enqueue
 from phased.store.tables import metadata
+from phased.store.tables_alerts import alert_outbox
 
 from .conftest import FakeClock, Receiver, Reply
 
@@ -149,7 +150,7 @@ class TestClaims:
 CRASHING_WORKER = """
 import sys
 from phased.alerts import AlertWorker, parse_alerts_config
-from phased.alerts.outbox import Outbox
+from phased.store.outbox import Outbox
 from phased.store import open_store
 
 store = open_store(sys.argv[1], environments=("dev", "prod"))

@@ -14,10 +14,10 @@ import typer
 from typer.testing import CliRunner
 
 from phased.alerts import Alert, Severity
-from phased.alerts.outbox import Outbox, enqueue
 from phased.alerts.queue import DeliveryStatus
 from phased.cli.main import app as main_app
 from phased.store import open_store
+from phased.store.outbox import Outbox, enqueue
 
 
 @pytest.fixture

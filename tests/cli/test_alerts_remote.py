@@ -17,10 +17,10 @@ from alerts.conftest import Receiver, Reply
 from cli.test_remote_mode import Twins, mask, twins
 from phased.alerts.config import parse_alerts_config
 from phased.alerts.model import Alert, Severity
-from phased.alerts.outbox import Outbox, enqueue
 from phased.alerts.stored import read_stored
 from phased.alerts.worker import AlertWorker
 from phased.store.engine import Store, open_store
+from phased.store.outbox import Outbox, enqueue
 from server.conftest import server, start_server
 
 __all__ = ["server", "start_server", "twins"]  # fixtures used here

@@ -30,7 +30,6 @@ import pytest
 import uvicorn
 
 from phased.alerts.config import AlertsConfig, ChannelConfig, RetryConfig
-from phased.alerts.outbox import Outbox
 from phased.alerts.worker import AlertWorker
 from phased.core.flagfile import parse_flagset
 from phased.core.outcomes import Aggregate, Arm, OutcomeKey, slot_of
@@ -42,6 +41,7 @@ from phased.service import approvals, golden_runs, members, outcomes, plan_rollo
 from phased.service import flags as flag_service
 from phased.service import rollouts as percent_service
 from phased.store.engine import Store, open_store
+from phased.store.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

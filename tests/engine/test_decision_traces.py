@@ -13,7 +13,6 @@ import structlog
 from sqlalchemy import Connection
 
 from phased.alerts.model import Severity
-from phased.alerts.outbox import Outbox
 from phased.engine.loop import Engine
 from phased.obs import ExecutionTrace, TraceStore, configure_logging
 from phased.service import audit, events
@@ -21,6 +20,7 @@ from phased.service import plan_rollouts as pr
 from phased.settings import Settings
 from phased.store.audit import AuditEntry
 from phased.store.engine import Store
+from phased.store.outbox import Outbox
 from phased.testing import FrozenClock
 from service.rollout_fixtures import PLAN, feed, seed_people
 

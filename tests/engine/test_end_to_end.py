@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from phased.alerts.outbox import Outbox
 from phased.core.flagfile import parse_flagset
 from phased.engine.loop import Engine
 from phased.errors import PermissionDeniedError
@@ -27,6 +26,7 @@ from phased.service import audit, flags, golden_runs, members
 from phased.service import plan_rollouts as pr
 from phased.service.approvals import approve, check
 from phased.store.engine import Store
+from phased.store.outbox import Outbox
 from phased.testing import FrozenClock
 
 REPO = Path(__file__).parents[2]

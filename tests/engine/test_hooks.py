@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from phased.alerts.outbox import Outbox
 from phased.core.rollout_state import RolloutPhase
 from phased.engine.leader import LeaderElection
 from phased.engine.loop import Engine
@@ -22,6 +21,7 @@ from phased.service import rollout_records as records
 from phased.service.rollout_controls import resume_rollout
 from phased.store.engine import Store, open_store
 from phased.store.leader_lock import lock_for
+from phased.store.outbox import Outbox
 from sources.conftest import Answer, FakeApp, _serve
 
 ENVIRONMENTS = ("dev", "staging", "prod")

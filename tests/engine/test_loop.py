@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from phased.alerts.outbox import Outbox
 from phased.engine.clock import VirtualClock
 from phased.engine.loop import Engine, reconcile_once
 from phased.obs.slo import Breach, SloMonitor
@@ -15,6 +14,7 @@ from phased.service import audit, flags
 from phased.service import plan_rollouts as pr
 from phased.store import repository
 from phased.store.engine import Store, open_store
+from phased.store.outbox import Outbox
 from phased.testing import FrozenClock
 from service.rollout_fixtures import PLAN, feed, seed_people
 

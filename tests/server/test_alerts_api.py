@@ -17,7 +17,6 @@ import pytest
 from alerts.conftest import Receiver, Reply
 from phased.alerts.config import parse_alerts_config
 from phased.alerts.model import Alert, Severity
-from phased.alerts.outbox import Outbox, enqueue
 from phased.alerts.queue import DeliveryStatus
 from phased.alerts.stored import read_stored
 from phased.alerts.worker import AlertWorker
@@ -25,6 +24,7 @@ from phased.server.background import AlertDelivery, EngineHost, alert_worker_for
 from phased.server.config import ServerSettings
 from phased.service import audit
 from phased.store.engine import Store
+from phased.store.outbox import Outbox, enqueue
 from server.ui.test_pages import Browser
 
 if TYPE_CHECKING:

@@ -14,12 +14,12 @@ import pytest
 
 from alerts.conftest import Receiver, Reply
 from phased.alerts.model import Alert, Severity
-from phased.alerts.outbox import Outbox, enqueue
 from phased.alerts.queue import DeliveryStatus
 from phased.errors import ConfigurationError
 from phased.server.background import AlertDelivery, EngineHost, alert_worker_for
 from phased.server.config import ServerSettings
 from phased.store.engine import Store, open_store
+from phased.store.outbox import Outbox, enqueue
 
 if TYPE_CHECKING:
     from server.conftest import ServerFactory

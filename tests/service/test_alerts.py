@@ -10,12 +10,12 @@ import pytest
 from phased.alerts.config import parse_alerts_config
 from phased.alerts.live import LiveAlertWorker
 from phased.alerts.model import Alert, Severity
-from phased.alerts.outbox import Outbox
 from phased.alerts.stored import effective_config
 from phased.alerts.worker import AlertWorker
 from phased.errors import ConflictError, ValidationError
 from phased.service import alerts, audit
 from phased.store.engine import Store
+from phased.store.outbox import Outbox
 
 LOG = {"channels": {"a": {"kind": "log"}}}
 
@@ -86,7 +86,7 @@ class TestWorkersFollow:
                     enabled=True,
                     notifiers={"a": a, "b": b},
                 ),
-                s.engine,
+                s,
                 file=None,
                 version=0,
             )
@@ -110,7 +110,7 @@ class TestWorkersFollow:
         monkeypatch.setenv("HOOK_URL_FOR_TEST", "http://127.0.0.1:9/h")
         worker = LiveAlertWorker(
             AlertWorker(parse_alerts_config(LOG), Outbox(store.engine), enabled=True),
-            store.engine,
+            store,
             file=None,
             version=0,
         )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from phased.alerts.outbox import Outbox
 from phased.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from phased.service import audit, flags
 from phased.service import plan_rollouts as pr
 from phased.service import rollout_controls as rc
 from phased.service.approvals import approve, check
 from phased.store.engine import Store
+from phased.store.outbox import Outbox
 from phased.testing import FrozenClock
 
 from .rollout_fixtures import PLAN, feed, seed_people

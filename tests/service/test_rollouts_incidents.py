@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from phased.alerts.outbox import Outbox
 from phased.errors import ConflictError, NotFoundError, ValidationError
 from phased.service import audit, flags
 from phased.service import plan_rollouts as pr
 from phased.service.incidents import list_incidents, open_incident, resolve_incident
 from phased.store.engine import Store
+from phased.store.outbox import Outbox
 
 from .rollout_fixtures import PLAN, seed_people
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from phased.alerts.outbox import Outbox
 from phased.alerts.queue import QueuedAlert
 from phased.engine.loop import Engine
 from phased.service import plan_rollouts as pr
 from phased.store.engine import Store
+from phased.store.outbox import Outbox
 from phased.testing import FrozenClock
 
 from .rollout_fixtures import PLAN, feed, seed_people

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from phased.alerts.outbox import Outbox
 from phased.core.decide import decide
 from phased.core.gates import Observations
 from phased.errors import ConflictError, NotFoundError, SourceError, ValidationError
 from phased.service import audit, flags, members
 from phased.service import plan_rollouts as pr
 from phased.store.engine import Store
+from phased.store.outbox import Outbox
 from phased.testing import FrozenClock
 
 from .rollout_fixtures import PLAN, feed, seed_people

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from phased.alerts.outbox import Outbox
 from phased.core.rollout_state import RolloutPhase
 from phased.engine.loop import Engine
 from phased.service import flags, source_queries
@@ -12,6 +11,7 @@ from phased.service import plan_rollouts as pr
 from phased.service import rollout_records as records
 from phased.sources.config import parse_sources_config
 from phased.store.engine import Store
+from phased.store.outbox import Outbox
 from phased.testing import FrozenClock
 from sources.conftest import Answer, FakeApp, PrometheusServer
 

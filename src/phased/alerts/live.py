@@ -15,12 +15,12 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from sqlalchemy import Engine
-
-from phased.alerts.stored import effective_config, stored_version
+from phased.alerts.stored import effective_config
 from phased.alerts.worker import AlertWorker, Channel, RunReport
 from phased.errors import PhasedError
 from phased.obs.log import get_logger
+from phased.store.alerts_config import stored_version
+from phased.store.engine import Store
 
 log = get_logger("phased.alerts")
 
@@ -30,7 +30,7 @@ class LiveAlertWorker:
 
     Args:
         worker: the worker, built from the configuration in force at ``version``.
-        engine: the store's engine (the ``alerts_config`` table).
+        store: the store whose ``alerts_config`` the worker follows.
         file: the alerts file, which applies while nothing is stored.
         version: the stored version ``worker`` was built from (0: none stored).
         environ: where ``${VAR}`` references are read (the process environment by default).
@@ -39,14 +39,14 @@ class LiveAlertWorker:
     def __init__(
         self,
         worker: AlertWorker,
-        engine: Engine,
+        store: Store,
         *,
         file: Path | None,
         version: int,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.worker = worker
-        self.engine = engine
+        self.store = store
         self.file = file
         self.version = version
         self.environ = environ
@@ -61,10 +61,9 @@ class LiveAlertWorker:
     def refresh(self) -> bool:
         """Reload when the stored version moved; True when the worker was reconfigured."""
         with self._lock:
-            with self.engine.connect() as conn:
+            with self.store.read() as conn:
                 version = stored_version(conn)
                 if version in (self.version, self._refused):
-                    conn.rollback()
                     return False
                 try:
                     _, config = effective_config(conn, self.file, environ=self.environ)
@@ -77,8 +76,6 @@ class LiveAlertWorker:
                         error=str(exc),
                     )
                     return False
-                finally:
-                    conn.rollback()
             self.version = version
             self._refused = None
             log.info("alerts config reloaded", version=version, channels=sorted(self.channels))

@@ -24,12 +24,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from phased.alerts.config import AlertsConfig, parse_alerts_config, read_document
 from phased.errors import ValidationError
 from phased.obs.redact import MASK, mask, redact_secrets
-from phased.store.tables_alerts import alerts_config
+from phased.store.alerts_config import read_config
 
 Origin = Literal["api", "file", "none"]
 _ONLY_VAR = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
@@ -53,22 +53,16 @@ class AlertsSource:
 
 def read_stored(conn: Connection) -> AlertsSource | None:
     """The stored document, or None when none was ever set."""
-    row = conn.execute(select(alerts_config)).first()
-    if row is None:
+    stored = read_config(conn)
+    if stored is None:
         return None
     return AlertsSource(
         origin="api",
-        version=int(row.version),
-        document=dict(row.document),
-        updated_by=row.updated_by,
-        updated_at=row.updated_at,
+        version=stored.version,
+        document=stored.document,
+        updated_by=stored.updated_by,
+        updated_at=stored.updated_at,
     )
-
-
-def stored_version(conn: Connection) -> int:
-    """The stored document's version (0 when none): one indexed read, cheap to poll."""
-    value = conn.execute(select(alerts_config.c.version)).scalar()
-    return 0 if value is None else int(value)
 
 
 def source_of(conn: Connection, file: Path | None) -> AlertsSource:

@@ -234,23 +234,23 @@ def deliver(
 
     from phased.alerts.config import parse_alerts_config
     from phased.alerts.live import LiveAlertWorker
-    from phased.alerts.outbox import Outbox
     from phased.alerts.stored import effective_config
     from phased.alerts.worker import AlertWorker
     from phased.selfflags import alerts_enabled
+    from phased.service.alerts import outbox
 
     enabled = alerts_enabled(env_of(env))
     with local_store(db, "alerts deliver") as store, httpx.Client() as http:
         worker: AlertWorker | LiveAlertWorker
         if config is not None or not enabled:
             chosen = _load_config(config, required=True) if config else parse_alerts_config({})
-            worker = AlertWorker(chosen, Outbox(store.engine), enabled=enabled, http=http)
+            worker = AlertWorker(chosen, outbox(store), enabled=enabled, http=http)
         else:
             file = settings().alerts_config
             with store.read() as conn:
                 source, chosen = effective_config(conn, file)
-            base = AlertWorker(chosen, Outbox(store.engine), enabled=enabled, http=http)
-            worker = LiveAlertWorker(base, store.engine, file=file, version=source.version)
+            base = AlertWorker(chosen, outbox(store), enabled=enabled, http=http)
+            worker = LiveAlertWorker(base, store, file=file, version=source.version)
         if once:
             report = worker.drain()
             typer.echo(

@@ -64,9 +64,9 @@ def run(
         deliver = None
         if alerts is not None:
             from phased.alerts import AlertWorker, load_alerts_config
-            from phased.alerts.outbox import Outbox
+            from phased.service.alerts import outbox
 
-            worker = AlertWorker(load_alerts_config(alerts), Outbox(store.engine), enabled=True)
+            worker = AlertWorker(load_alerts_config(alerts), outbox(store), enabled=True)
             deliver = worker.run_once
         engine = Engine(store, dry_run=dry_run, deliver=deliver, **engine_settings(settings()))
 

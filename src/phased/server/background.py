@@ -21,7 +21,6 @@ from starlette.concurrency import run_in_threadpool
 
 from phased.alerts.config import parse_alerts_config
 from phased.alerts.live import LiveAlertWorker
-from phased.alerts.outbox import Outbox
 from phased.alerts.stored import effective_config
 from phased.alerts.worker import AlertWorker
 from phased.engine.leader import LeaderElection
@@ -29,6 +28,7 @@ from phased.errors import ConfigurationError
 from phased.obs.log import get_logger
 from phased.selfflags import alerts_enabled
 from phased.server.state import ServerState
+from phased.service import alerts as alerts_service
 from phased.settings import Settings
 from phased.store.engine import Store
 from phased.store.leader_lock import LeaderLock, lock_for
@@ -72,8 +72,8 @@ def alert_worker_for(
     """
     path = settings.alerts_config
     if not alerts_enabled(settings.env, env=env):
-        worker = AlertWorker(parse_alerts_config({}), Outbox(store.engine), enabled=False)
-        return LiveAlertWorker(worker, store.engine, file=path, version=0)
+        worker = AlertWorker(parse_alerts_config({}), alerts_service.outbox(store), enabled=False)
+        return LiveAlertWorker(worker, store, file=path, version=0)
     with store.read() as conn:
         source, config = effective_config(conn, path)
     if not config.channels:
@@ -88,8 +88,8 @@ def alert_worker_for(
             "(docs/alerts.md), point PHASED_ALERTS_CONFIG at your file, or set ENABLE_ALERTS=false",
             field="alerts_config",
         )
-    worker = AlertWorker(config, Outbox(store.engine), enabled=True)
-    return LiveAlertWorker(worker, store.engine, file=path, version=source.version)
+    worker = AlertWorker(config, alerts_service.outbox(store), enabled=True)
+    return LiveAlertWorker(worker, store, file=path, version=source.version)
 
 
 class AlertDelivery:

@@ -18,10 +18,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from phased.core.alert_payloads import InboundAlert, parse_alerts
 from phased.core.decide import AlertNote, DecisionKind, RollbackTo
@@ -33,39 +31,28 @@ from phased.service.base import Mutation, mutation, require_flag
 from phased.service.plan_rollouts import apply_in
 from phased.service.rollout_controls import _manual
 from phased.service.tokens import hash_secret
+from phased.store import alert_triggers as triggers
+from phased.store.alert_triggers import AlertTrigger
 from phased.store.engine import Store
-from phased.store.tables_external import alert_triggers
 
 TOKEN_PREFIX = "phd_trg_"
 ANY_FLAG = "*"
 ACTIONS = ("pause", "rollback", "disable")
 
-
-@dataclass(frozen=True, slots=True)
-class AlertTrigger:
-    """One inbound endpoint (never its token)."""
-
-    id: int
-    flag: str
-    name: str
-    action: str | None
-    match: dict[str, str]
-    enabled: bool
-    created_by: str
-    created_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form for listings."""
-        return {
-            "id": self.id,
-            "flag": self.flag,
-            "name": self.name,
-            "action": self.action,
-            "match": self.match,
-            "enabled": self.enabled,
-            "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(),
-        }
+# The API and the CLI reach the stored record through this use-case module.
+__all__ = [
+    "ACTIONS",
+    "ANY_FLAG",
+    "TOKEN_PREFIX",
+    "AlertTrigger",
+    "CreatedTrigger",
+    "FireResult",
+    "Fired",
+    "create_trigger",
+    "fire",
+    "list_triggers",
+    "revoke_trigger",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,19 +89,6 @@ class FireResult:
     results: list[Fired] = field(default_factory=list)
 
 
-def _row(row: Any) -> AlertTrigger:
-    return AlertTrigger(
-        id=row.id,
-        flag=row.flag,
-        name=row.name,
-        action=row.action,
-        match=dict(row.match or {}),
-        enabled=bool(row.enabled),
-        created_by=row.created_by,
-        created_at=row.created_at,
-    )
-
-
 def create_trigger(
     store: Store,
     *,
@@ -139,74 +113,53 @@ def create_trigger(
     with mutation(store, actor) as m:
         if flag != ANY_FLAG:
             require_flag(m.snapshot.flagset, flag)
-        taken = m.conn.execute(
-            select(alert_triggers.c.id).where(
-                alert_triggers.c.flag == flag, alert_triggers.c.name == name
-            )
-        ).first()
-        if taken is not None:
+        if triggers.named(m.conn, flag, name) is not None:
             raise ConflictError(
                 f"flag {flag!r} already has a trigger named {name!r}; revoke it or pick another",
                 field="name",
             )
-        inserted = m.conn.execute(
-            alert_triggers.insert().values(
-                flag=flag,
-                name=name,
-                token_hash=hash_secret(token),
-                action=action,
-                match=dict(match or {}),
-                enabled=True,
-                created_by=m.actor,
-                created_at=m.now,
-            )
-        ).inserted_primary_key
-        assert inserted is not None
-        new_id = inserted[0]
+        created = triggers.insert_trigger(
+            m.conn,
+            flag=flag,
+            name=name,
+            token_hash=hash_secret(token),
+            action=action,
+            match=dict(match or {}),
+            created_by=m.actor,
+            created_at=m.now,
+        )
         m.record(
             "trigger.create",
             f"trigger:{flag}:{name}",
             {"flag": flag, "name": name, "action": action, "match": dict(match or {})},
         )
-        row = m.conn.execute(select(alert_triggers).where(alert_triggers.c.id == new_id)).one()
-    return CreatedTrigger(_row(row), token)
+    return CreatedTrigger(created, token)
 
 
 def list_triggers(store: Store, flag: str | None = None) -> list[AlertTrigger]:
     """Every trigger (of one flag), oldest first."""
     with store.read() as conn:
-        stmt = select(alert_triggers).order_by(alert_triggers.c.id)
-        if flag is not None:
-            stmt = stmt.where(alert_triggers.c.flag == flag)
-        return [_row(r) for r in conn.execute(stmt)]
+        return triggers.all_triggers(conn, flag)
 
 
 def revoke_trigger(store: Store, *, actor: str | None, flag: str, name: str) -> AlertTrigger:
     """Disable a trigger: its URL stops working at once."""
     with mutation(store, actor) as m:
-        row = m.conn.execute(
-            select(alert_triggers).where(
-                alert_triggers.c.flag == flag, alert_triggers.c.name == name
-            )
-        ).first()
-        if row is None:
+        found = triggers.named(m.conn, flag, name)
+        if found is None:
             raise NotFoundError(f"no trigger {name!r} on flag {flag!r}", field="name")
-        m.conn.execute(
-            alert_triggers.update().where(alert_triggers.c.id == row.id).values(enabled=False)
-        )
+        triggers.disable_trigger(m.conn, found.id)
         m.record("trigger.revoke", f"trigger:{flag}:{name}", {"flag": flag, "name": name})
-        return replace(_row(row), enabled=False)
+        return replace(found, enabled=False)
 
 
 def _lookup(conn: Connection, token: str) -> AlertTrigger:
     if not token.startswith(TOKEN_PREFIX):
         raise AuthenticationError("not a trigger token (they start with phd_trg_)")
-    row = conn.execute(
-        select(alert_triggers).where(alert_triggers.c.token_hash == hash_secret(token))
-    ).first()
-    if row is None or not row.enabled:
+    found = triggers.by_token_hash(conn, hash_secret(token))
+    if found is None or not found.enabled:
         raise AuthenticationError("unknown or revoked trigger token")
-    return _row(row)
+    return found
 
 
 def fire(store: Store, token: str, body: object) -> FireResult:

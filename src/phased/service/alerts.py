@@ -19,12 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection
 
 from phased.alerts.config import AlertsConfig, parse_alerts_config
-from phased.alerts.model import Alert, Severity
-from phased.alerts.outbox import Outbox
-from phased.alerts.queue import DeliveryStatus, MemoryQueue, QueuedAlert
+from phased.alerts.queue import MemoryQueue
 from phased.alerts.stored import (
     AlertsSource,
     config_of,
@@ -37,11 +35,14 @@ from phased.alerts.stored import (
     source_of,
 )
 from phased.alerts.worker import AlertWorker, check_enabled
+from phased.core.alerts import Alert, Severity
 from phased.errors import ConfigurationError, DeliveryError, NotFoundError, ValidationError
 from phased.obs.redact import redact_secrets, redact_text
 from phased.service.base import check_version, mutation
+from phased.store.alert_queue import DeliveryStatus, QueuedAlert
+from phased.store.alerts_config import write_config
 from phased.store.engine import Store
-from phased.store.tables_alerts import alerts_config
+from phased.store.outbox import Outbox, enqueue
 
 MAX_LIMIT = 1000
 TEST_TIMEOUT_SECONDS = 10.0
@@ -97,6 +98,15 @@ def channel_results(row: QueuedAlert) -> list[ChannelResult]:
 # -- the outbox ------------------------------------------------------------------
 
 
+def outbox(store: Store) -> Outbox:
+    """The store's durable alert queue, for the processes that run an alert worker over it.
+
+    Reading it for people goes through :func:`list_alerts` and :func:`get_alert`,
+    which mask secrets.
+    """
+    return Outbox(store.engine)
+
+
 def _known_secrets(conn: Connection, file: Path | None) -> list[str]:
     try:
         return secrets_in(config_of(source_of(conn, file)))
@@ -142,8 +152,6 @@ def list_alerts(
 
 def raise_alert(store: Store, alert: Alert) -> None:
     """Queue one alert for the channels (the worker delivers it, deduplicated)."""
-    from phased.alerts.outbox import enqueue
-
     with store.write() as conn:
         enqueue(conn, alert, now=store.clock())
 
@@ -231,16 +239,9 @@ def set_config(
         except ConfigurationError as exc:
             raise ValidationError(exc.message, field=exc.field) from None
         after_version = current.version + 1 if current.origin == "api" else 1
-        values = {
-            "version": after_version,
-            "document": new,
-            "updated_by": m.actor,
-            "updated_at": m.now,
-        }
-        if current.origin == "api":
-            m.conn.execute(update(alerts_config).where(alerts_config.c.id == 1).values(values))
-        else:
-            m.conn.execute(insert(alerts_config).values(id=1, **values))
+        write_config(
+            m.conn, version=after_version, document=new, updated_by=m.actor, updated_at=m.now
+        )
         m.record(
             "alerts.config",
             "alerts:config",

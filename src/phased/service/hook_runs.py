@@ -11,135 +11,39 @@ it becomes ``interrupted`` and the rollout waits for a person, who may resume
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Connection, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection
 
 from phased.core.gates import GateResult, Verdict
 from phased.service.base import mutation
 from phased.service.rollout_records import Rollout
 from phased.store.engine import Store
-from phased.store.tables_external import hook_runs
+from phased.store.hook_runs import (
+    HookRun,
+    claim,
+    failed_attempts,
+    find,
+    history,
+    insert_run,
+    mark_finished,
+    update_answered,
+)
 
-MAX_DETAIL_CHARS = 4000
-
-
-@dataclass(frozen=True, slots=True)
-class HookRun:
-    """One hook at one transition."""
-
-    id: int
-    rollout_id: int
-    transition: str
-    hook: str
-    phase: str
-    stage: str
-    status: str
-    """``running``, ``passed``, ``failed`` or ``interrupted``."""
-    attempts: int
-    detail: str
-    claimed_by: str
-    started_at: datetime
-    finished_at: datetime | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (`phased hooks log --json`)."""
-        return {
-            "transition": self.transition,
-            "hook": self.hook,
-            "phase": self.phase,
-            "stage": self.stage,
-            "status": self.status,
-            "attempts": self.attempts,
-            "detail": self.detail,
-            "claimed_by": self.claimed_by,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-        }
-
-
-def _run(row: Any) -> HookRun:
-    return HookRun(
-        id=row.id,
-        rollout_id=row.rollout_id,
-        transition=row.transition,
-        hook=row.hook,
-        phase=row.phase,
-        stage=row.stage,
-        status=row.status,
-        attempts=row.attempts,
-        detail=row.detail,
-        claimed_by=row.claimed_by,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-    )
-
-
-def find(conn: Connection, rollout_id: int, transition: str, hook: str) -> HookRun | None:
-    """The run of ``hook`` at ``transition``, if any."""
-    t = hook_runs.c
-    row = conn.execute(
-        select(hook_runs).where(
-            t.rollout_id == rollout_id, t.transition == transition, t.hook == hook
-        )
-    ).first()
-    return _run(row) if row is not None else None
+# The engine and `hooks log` reach the records through this use-case module.
+__all__ = [
+    "HookRun",
+    "attempts_before",
+    "claim",
+    "finish",
+    "history",
+    "latest_results",
+    "poll",
+]
 
 
 def attempts_before(store: Store, rollout_id: int, prefix: str, hook: str) -> int:
     """Finished-without-success runs of ``hook`` at transitions starting with ``prefix``."""
-    t = hook_runs.c
     with store.read() as conn:
-        count = conn.execute(
-            select(func.count()).where(
-                t.rollout_id == rollout_id,
-                t.hook == hook,
-                t.transition.startswith(prefix, autoescape=True),
-                t.status.in_(("failed", "interrupted")),
-            )
-        ).scalar_one()
-    return int(count)
-
-
-def claim(
-    store: Store,
-    *,
-    rollout_id: int,
-    transition: str,
-    hook: str,
-    phase: str,
-    stage: str,
-    by: str,
-) -> tuple[bool, HookRun]:
-    """Insert the ``running`` row: (True, run) if this caller may run it, else the row found."""
-    try:
-        with store.write() as conn:
-            conn.execute(
-                hook_runs.insert().values(
-                    rollout_id=rollout_id,
-                    transition=transition,
-                    hook=hook,
-                    phase=phase,
-                    stage=stage,
-                    status="running",
-                    attempts=0,
-                    detail="",
-                    claimed_by=by,
-                    started_at=store.clock(),
-                    finished_at=None,
-                )
-            )
-            run = find(conn, rollout_id, transition, hook)
-            assert run is not None
-            return True, run
-    except IntegrityError:
-        with store.read() as conn:
-            found = find(conn, rollout_id, transition, hook)
-        assert found is not None
-        return False, found
+        return failed_attempts(conn, rollout_id, prefix, hook)
 
 
 def finish(
@@ -153,18 +57,8 @@ def finish(
     actor: str,
 ) -> HookRun:
     """Record how the run ended (only a ``running`` row changes) and audit it."""
-    t = hook_runs.c
     with mutation(store, actor) as m:
-        m.conn.execute(
-            hook_runs.update()
-            .where(t.id == run.id, t.status == "running")
-            .values(
-                status=status,
-                detail=detail[:MAX_DETAIL_CHARS],
-                attempts=attempts,
-                finished_at=m.now,
-            )
-        )
+        mark_finished(m.conn, run.id, status=status, detail=detail, attempts=attempts, now=m.now)
         m.record(
             "hook.run",
             entity,
@@ -202,35 +96,26 @@ def poll(
 
     The audit gets an entry when the answer changes, not at every pass.
     """
-    t = hook_runs.c
     with mutation(store, actor) as m:
         found = find(m.conn, rollout_id, transition, hook)
         if found is None:
-            m.conn.execute(
-                hook_runs.insert().values(
-                    rollout_id=rollout_id,
-                    transition=transition,
-                    hook=hook,
-                    phase=phase,
-                    stage=stage,
-                    status=status,
-                    attempts=attempts,
-                    detail=detail[:MAX_DETAIL_CHARS],
-                    claimed_by=actor,
-                    started_at=m.now,
-                    finished_at=m.now,
-                )
+            insert_run(
+                m.conn,
+                rollout_id=rollout_id,
+                transition=transition,
+                hook=hook,
+                phase=phase,
+                stage=stage,
+                status=status,
+                detail=detail,
+                attempts=attempts,
+                by=actor,
+                started_at=m.now,
+                finished_at=m.now,
             )
         else:
-            m.conn.execute(
-                hook_runs.update()
-                .where(t.id == found.id)
-                .values(
-                    status=status,
-                    attempts=found.attempts + attempts,
-                    detail=detail[:MAX_DETAIL_CHARS],
-                    finished_at=m.now,
-                )
+            update_answered(
+                m.conn, found, status=status, detail=detail, attempts=attempts, now=m.now
             )
         if found is None or found.status != status:
             m.record(
@@ -246,13 +131,6 @@ def poll(
                     "detail": detail[:500],
                 },
             )
-
-
-def history(conn: Connection, rollout_id: int, *, limit: int = 200) -> list[HookRun]:
-    """The rollout's hook runs, newest first."""
-    t = hook_runs.c
-    stmt = select(hook_runs).where(t.rollout_id == rollout_id).order_by(t.id.desc()).limit(limit)
-    return [_run(r) for r in conn.execute(stmt)]
 
 
 _VERDICTS = {

@@ -18,7 +18,6 @@ from typing import Any
 
 from phased.alerts.model import Alert
 from phased.alerts.model import Severity as AlertSeverity
-from phased.alerts.outbox import enqueue
 from phased.core.apply import flag_states_after
 from phased.core.decide import AlertNote, Decision, DecisionKind, decide
 from phased.core.flags import FlagState
@@ -38,6 +37,7 @@ from phased.service.source_queries import with_latest_measurements
 from phased.store import repository
 from phased.store.audit import AuditEntry
 from phased.store.engine import Store
+from phased.store.outbox import enqueue
 
 ENGINE_ACTOR = "engine"
 HISTORY_HEARTBEAT = timedelta(minutes=1)

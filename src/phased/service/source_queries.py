@@ -9,113 +9,38 @@ survives an engine restart and is shared by every replica.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from phased.core.gates import Observations
-from phased.core.measured import Measurement, stage_checks
+from phased.core.measured import stage_checks
 from phased.core.plans.model import Check
 from phased.service.rollout_records import Rollout
 from phased.store.engine import Store
-from phased.store.tables_external import source_queries
+from phased.store.source_queries import (
+    QueryRecord,
+    history,
+    inconclusive_streak,
+    insert_queries,
+    latest,
+)
 
-MAX_QUERY_CHARS = 4000
-MAX_MESSAGE_CHARS = 1000
-STREAK_LOOKBACK = 500
-"""Rows read back to count a streak (a streak longer than this has long paused the rollout)."""
-
-
-@dataclass(frozen=True, slots=True)
-class QueryRecord:
-    """One query as recorded."""
-
-    rollout_id: int
-    at: datetime
-    stage: str
-    check_key: str
-    source: str
-    arm: str
-    query: str
-    ok: bool
-    value: float | None
-    latency_ms: float
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (`phased sources log --json`, the API)."""
-        return {
-            "at": self.at.isoformat(),
-            "stage": self.stage,
-            "check": self.check_key,
-            "source": self.source,
-            "arm": self.arm,
-            "query": self.query,
-            "ok": self.ok,
-            "value": self.value,
-            "latency_ms": round(self.latency_ms, 1),
-            "message": self.message,
-        }
-
-
-def record(conn: Connection, rows: Sequence[QueryRecord]) -> None:
-    """Insert query records (inside the caller's transaction)."""
-    if not rows:
-        return
-    conn.execute(
-        source_queries.insert(),
-        [
-            {
-                "rollout_id": r.rollout_id,
-                "at": r.at,
-                "stage": r.stage,
-                "check_key": r.check_key[:500],
-                "source": r.source,
-                "arm": r.arm,
-                "query": r.query[:MAX_QUERY_CHARS],
-                "ok": r.ok,
-                "value": r.value,
-                "latency_ms": r.latency_ms,
-                "message": r.message[:MAX_MESSAGE_CHARS],
-            }
-            for r in rows
-        ],
-    )
-
-
-def inconclusive_streak(
-    conn: Connection, rollout_id: int, check_key: str, stage: str, since: datetime
-) -> int:
-    """Inconclusive checks in a row since ``since`` (a check fails if any arm's query did)."""
-    t = source_queries.c
-    stmt = (
-        select(t.at, t.ok)
-        .where(
-            t.rollout_id == rollout_id,
-            t.check_key == check_key[:500],
-            t.stage == stage,
-            t.at >= since,
-        )
-        .order_by(t.id.desc())
-        .limit(STREAK_LOOKBACK)
-    )
-    moments: dict[datetime, bool] = {}
-    for row in conn.execute(stmt):
-        moments[row.at] = moments.get(row.at, True) and bool(row.ok)
-    streak = 0
-    for ok in moments.values():  # newest first (dicts keep insertion order)
-        if ok:
-            break
-        streak += 1
-    return streak
+# The engine, `sources log` and the tests reach the records through this use-case module.
+__all__ = [
+    "QueryRecord",
+    "history",
+    "save",
+    "stage_checks_of",
+    "with_latest_measurements",
+]
 
 
 def save(store: Store, rows: Sequence[QueryRecord], streak_since: datetime) -> dict[str, int]:
     """Record ``rows`` and return each check's inconclusive streak after them."""
     with store.write() as conn:
-        record(conn, rows)
+        insert_queries(conn, rows)
         out: dict[str, int] = {}
         for r in rows:
             if r.check_key not in out:
@@ -123,68 +48,6 @@ def save(store: Store, rows: Sequence[QueryRecord], streak_since: datetime) -> d
                     conn, r.rollout_id, r.check_key, r.stage, streak_since
                 )
         return out
-
-
-def history(conn: Connection, rollout_id: int, *, limit: int = 200) -> list[QueryRecord]:
-    """The rollout's most recent queries, newest first."""
-    t = source_queries.c
-    stmt = (
-        select(source_queries).where(t.rollout_id == rollout_id).order_by(t.id.desc()).limit(limit)
-    )
-    return [
-        QueryRecord(
-            rollout_id=row.rollout_id,
-            at=row.at,
-            stage=row.stage,
-            check_key=row.check_key,
-            source=row.source,
-            arm=row.arm,
-            query=row.query,
-            ok=row.ok,
-            value=row.value,
-            latency_ms=row.latency_ms,
-            message=row.message,
-        )
-        for row in conn.execute(stmt)
-    ]
-
-
-def latest(
-    conn: Connection, rollout_id: int, stage: str, since: datetime
-) -> dict[str, Measurement]:
-    """The last measurement of each check in this stage run (what `rollout status` shows)."""
-    t = source_queries.c
-    stmt = (
-        select(source_queries)
-        .where(t.rollout_id == rollout_id, t.stage == stage, t.at >= since)
-        .order_by(t.id.desc())
-        .limit(STREAK_LOOKBACK)
-    )
-    newest: dict[str, datetime] = {}
-    arms: dict[str, dict[str, Any]] = {}
-    for row in conn.execute(stmt):
-        at = newest.setdefault(row.check_key, row.at)
-        if row.at != at:
-            continue
-        arms.setdefault(row.check_key, {})[row.arm] = row
-    out: dict[str, Measurement] = {}
-    for key, by_arm in arms.items():
-        cand = by_arm.get("candidate")
-        control = by_arm.get("control")
-        first = cand or control
-        assert first is not None
-        failed = [r for r in by_arm.values() if not r.ok]
-        out[key] = Measurement(
-            source=first.source,
-            query=first.query,
-            ok=not failed,
-            value=cand.value if cand is not None else None,
-            control_value=control.value if control is not None else None,
-            latency_ms=sum(r.latency_ms for r in by_arm.values()),
-            message="; ".join(f"{r.arm}: {r.message}" for r in failed),
-            streak=inconclusive_streak(conn, rollout_id, key, stage, since) if failed else 0,
-        )
-    return out
 
 
 def with_latest_measurements(

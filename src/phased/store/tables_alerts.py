@@ -1,8 +1,8 @@
 """The alert tables: the outbox (alerts decided in a transaction) and the stored config.
 
-Their queries live beside their users for now: :mod:`phased.alerts.outbox`
-(the :class:`~phased.alerts.queue.AlertQueue` over ``alert_outbox``) and
-:mod:`phased.alerts.stored` (the configuration set through the API).
+Their queries: :mod:`phased.store.outbox` (the
+:class:`~phased.store.alert_queue.AlertQueue` over ``alert_outbox``) and
+:mod:`phased.store.alerts_config` (the configuration set through the API).
 """
 
 from __future__ import annotations

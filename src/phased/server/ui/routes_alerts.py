@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from phased.alerts.outbox import STATUSES
-from phased.alerts.queue import DeliveryStatus, QueuedAlert
+from phased.alerts.queue import STATUSES, DeliveryStatus, QueuedAlert
 from phased.server.tracing import TracedRoute
 from phased.server.ui.render import page
 from phased.server.ui.session import SessionDep, state_of

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    func,
     insert,
     or_,
     select,
@@ -29,11 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from phased.alerts.model import Alert
-from phased.alerts.queue import DeliveryStatus, QueuedAlert
+from phased.core.alerts import Alert
+from phased.store.alert_queue import STATUSES, DeliveryStatus, QueuedAlert
 from phased.store.tables_alerts import alert_outbox
 
-STATUSES = tuple(status.value for status in DeliveryStatus)
+__all__ = ["STATUSES", "Outbox", "enqueue"]
 
 
 def _utcnow() -> datetime:
@@ -89,7 +90,7 @@ def _row(row: Any) -> QueuedAlert:
 
 
 class Outbox:
-    """The worker's view of the outbox table (an :class:`~phased.alerts.queue.AlertQueue`)."""
+    """The worker's view of the outbox table (a :class:`~phased.store.alert_queue.AlertQueue`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -209,8 +210,6 @@ class Outbox:
 
     def counts(self) -> dict[str, int]:
         """How many alerts are in each status."""
-        from sqlalchemy import func
-
         query = select(alert_outbox.c.status, func.count()).group_by(alert_outbox.c.status)
         with self.engine.connect() as conn:
             found = {str(s): int(n) for s, n in conn.execute(query)}
