@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 
 from phased.cli.main import app
 from phased.obs import configure_logging
-from phased.service import tokens
+from phased.service import alert_triggers, tokens
 from phased.store.engine import open_store
 from server.conftest import RunningServer, free_port, server, start_server
 
@@ -411,3 +411,75 @@ class TestDoNoHarmTwins:
         twins.same("flag", "list", "--archived")
         twins.same("flag", "restore", "new_checkout")
         twins.same("audit", "recent", "-n", "30", "--json")
+
+
+TRIGGER_TOKEN = re.compile(r"phd_trg_[A-Za-z0-9_-]+")
+
+
+class TestTriggerTwins:
+    """``phased triggers`` goes through the Backend: create, list and revoke read the same."""
+
+    @staticmethod
+    def _created(twins: Twins, *args: str) -> tuple[str, str]:
+        """Create both ways: the same output but the random token; (local, server) token."""
+        ran = {r: twins.run("triggers", "create", *args, remote=r) for r in (False, True)}
+        local, remote = ran[False], ran[True]
+        assert remote.code == local.code == 0, (local, remote)
+        assert local.err == remote.err == ""
+        assert TRIGGER_TOKEN.sub("<token>", mask(remote.out)) == TRIGGER_TOKEN.sub(
+            "<token>", mask(local.out)
+        )
+        mine, theirs = TRIGGER_TOKEN.search(local.out), TRIGGER_TOKEN.search(remote.out)
+        assert mine is not None, local
+        assert theirs is not None, remote
+        return mine.group(), theirs.group()
+
+    def test_create_list_revoke(self, twins: Twins) -> None:
+        twins.same("flag", "create", "bot_smoke")
+        mine, theirs = self._created(twins, "bot_smoke", "--match", "team=bots")
+        alert = {"name": "smoke", "labels": {"team": "bots"}}
+        fired = twins.server.client(anonymous=True).post(
+            f"/api/v1/triggers/fire/{theirs}", json=alert
+        )
+        assert fired.status_code == 202, fired.text  # the token printed is the server's own
+        with open_store(twins.local_db) as store:  # the same history on both sides
+            assert alert_triggers.fire(store, mine, alert).matched == 1
+        self._created(twins, "*", "--name", "any", "--action", "rollback", "--json")
+        for listing in (
+            ("triggers", "list"),
+            ("triggers", "list", "--json"),
+            ("triggers", "list", "bot_smoke", "--json"),
+        ):
+            twins.same(*listing)
+        out = twins.same("triggers", "revoke", "bot_smoke", "alertmanager")
+        assert out.out == "revoked trigger alertmanager on bot_smoke\n"
+        twins.same("triggers", "revoke", "*", "any")
+        out = twins.same("triggers", "list")
+        assert "bot_smoke alertmanager: plan on_alert, team=bots, revoked" in out.out
+        twins.same("audit", "recent", "--action", "trigger.", "--json")
+
+    def test_refusals_are_the_same_line(self, twins: Twins) -> None:
+        twins.same("flag", "create", "bot_smoke")
+        self._created(twins, "bot_smoke")
+        for refused in (
+            ("triggers", "create", "bot_smoke"),
+            ("triggers", "create", "nope"),
+            ("triggers", "create", "bot_smoke", "--name", "x", "--action", "explode"),
+            ("triggers", "create", "bot_smoke", "--name", "Bad Name"),
+            ("triggers", "revoke", "bot_smoke", "nobody"),
+        ):
+            out = twins.same(*refused)
+            assert out.code == 1, (refused, out)
+            assert out.err.startswith("error: "), out.err
+            assert out.err.count("\n") == 1, out.err
+        assert twins.same("triggers", "create", "bot_smoke", "--match", "x").code == 2
+
+    def test_viewer_lists_but_does_not_create(self, twins: Twins) -> None:
+        viewer = {"PHASED_TOKEN": twins.server.token("viewer", name="vic")}
+        twins.run("flag", "create", "bot_smoke", remote=True)
+        out = twins.run("triggers", "create", "bot_smoke", remote=True, env=viewer)
+        assert out.code == 1
+        assert out.err.startswith("error: "), out.err
+        assert out.err.count("\n") == 1, out.err
+        listed = twins.run("triggers", "list", "--json", remote=True, env=viewer)
+        assert (listed.code, json.loads(listed.out)) == (0, [])

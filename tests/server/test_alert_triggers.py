@@ -96,6 +96,32 @@ class TestEndpoint:
         assert token not in str(listed)
 
 
+class TestManage:
+    """Listing needs a reader's token, revoking an admin's; the CLI's backend calls these."""
+
+    def test_list_and_revoke(self, server: RunningServer) -> None:
+        flags.create_flag(server.store, actor="seed", key="bot_smoke")
+        create(server, name="am", match={"team": "bots"})
+        create(server, flag="*", name="any", action="rollback")
+        viewer = server.client(server.token("viewer"))
+        listed = viewer.get("/api/v1/triggers", params={"flag": "bot_smoke"})
+        assert listed.status_code == 200, listed.text
+        assert [(t["flag"], t["name"], t["match"]) for t in listed.json()] == [
+            ("bot_smoke", "am", {"team": "bots"})
+        ]
+        pm = server.client(server.token("pm"))
+        assert pm.delete("/api/v1/triggers/bot_smoke/am").status_code == 403
+        assert viewer.delete("/api/v1/triggers/bot_smoke/am").status_code == 403
+        gone = server.client().delete("/api/v1/triggers/*/any")
+        assert gone.status_code == 200, gone.text
+        assert (gone.json()["name"], gone.json()["enabled"]) == ("any", False)
+        missing = server.client().delete("/api/v1/triggers/bot_smoke/nobody")
+        assert missing.status_code == 404
+        assert "no trigger 'nobody'" in missing.text
+        states = {t["name"]: t["enabled"] for t in viewer.get("/api/v1/triggers").json()}
+        assert states == {"am": True, "any": False}
+
+
 @pytest.fixture
 def alertmanager(tmp_path: Path) -> tuple[Path, int]:
     """A config path to fill in and the port Alertmanager will listen on (started by the test)."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from phased.core.decide import Decision
     from phased.core.flags import FlagSet, Segment, Value
     from phased.core.plans.preview import StagePreview
+    from phased.service.alert_triggers import AlertTrigger, CreatedTrigger
     from phased.service.alerts import AlertsSettings, TestResult
     from phased.service.apply import ApplyOutcome
     from phased.service.approvals import Recorded
@@ -527,4 +528,32 @@ class Tokens(Protocol):
 
     def revoke_token(self, *, actor: str | None, token_id: str) -> TokenRow:
         """Revoke a token at once."""
+        ...
+
+
+class AlertTriggers(Protocol):
+    """The ``alert_triggers`` use cases (:mod:`phased.service.alert_triggers`).
+
+    Firing one is not here: an alerting system calls it with the trigger's own
+    token, never through a client of phased.
+    """
+
+    def create_trigger(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        name: str,
+        action: str | None = None,
+        match: Mapping[str, str] | None = None,
+    ) -> CreatedTrigger:
+        """Create a trigger for ``flag`` (or ``*``); its token comes back this once."""
+        ...
+
+    def list_triggers(self, flag: str | None = None) -> list[AlertTrigger]:
+        """Every trigger (of one flag), oldest first, never its token."""
+        ...
+
+    def revoke_trigger(self, *, actor: str | None, flag: str, name: str) -> AlertTrigger:
+        """Disable a trigger: its URL stops working at once."""
         ...

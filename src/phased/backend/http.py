@@ -138,6 +138,7 @@ class HttpBackend:
 
     def __init__(self, remote: Remote) -> None:
         from phased.backend.http_areas import RemoteStore
+        from phased.backend.http_areas.alert_triggers import HttpAlertTriggers
         from phased.backend.http_areas.alerts import HttpAlerts
         from phased.backend.http_areas.apply import HttpApply
         from phased.backend.http_areas.approvals import HttpApprovals
@@ -173,6 +174,7 @@ class HttpBackend:
         self.rollouts: areas.Rollouts = HttpRollouts(http)
         self.segments: areas.Segments = HttpSegments(http)
         self.tokens: areas.Tokens = HttpTokens(http)
+        self.alert_triggers: areas.AlertTriggers = HttpAlertTriggers(http)
 
     @property
     def environments(self) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from phased.service import alert_triggers as _alert_triggers
 from phased.service import alerts as _alerts
 from phased.service import apply as _apply
 from phased.service import approvals as _approvals
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from phased.core.decide import Decision
     from phased.core.flags import FlagSet, Segment, Value
     from phased.core.plans.preview import StagePreview
+    from phased.service.alert_triggers import AlertTrigger, CreatedTrigger
     from phased.service.alerts import AlertsSettings, TestResult
     from phased.service.apply import ApplyOutcome
     from phased.service.approvals import Recorded
@@ -689,6 +691,32 @@ class LocalTokens:
         return _tokens.revoke_token(self.store, actor=actor, token_id=token_id)
 
 
+class LocalAlertTriggers:
+    """:mod:`phased.service.alert_triggers` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create_trigger(
+        self,
+        *,
+        actor: str | None,
+        flag: str,
+        name: str,
+        action: str | None = None,
+        match: Mapping[str, str] | None = None,
+    ) -> CreatedTrigger:
+        return _alert_triggers.create_trigger(
+            self.store, actor=actor, flag=flag, name=name, action=action, match=match
+        )
+
+    def list_triggers(self, flag: str | None = None) -> list[AlertTrigger]:
+        return _alert_triggers.list_triggers(self.store, flag)
+
+    def revoke_trigger(self, *, actor: str | None, flag: str, name: str) -> AlertTrigger:
+        return _alert_triggers.revoke_trigger(self.store, actor=actor, flag=flag, name=name)
+
+
 class LocalBackend:
     """The service layer over ``store`` (which the backend closes)."""
 
@@ -710,6 +738,7 @@ class LocalBackend:
         self.rollouts = LocalRollouts(store)
         self.segments = LocalSegments(store)
         self.tokens = LocalTokens(store)
+        self.alert_triggers = LocalAlertTriggers(store)
 
     @property
     def environments(self) -> tuple[str, ...]:

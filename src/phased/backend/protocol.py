@@ -29,6 +29,7 @@ from typing import Protocol
 
 from phased.backend.areas import (
     Alerts,
+    AlertTriggers,
     Apply,
     Approvals,
     Audit,
@@ -48,6 +49,7 @@ from phased.backend.areas import (
 
 __all__ = [
     "AREAS",
+    "AlertTriggers",
     "Alerts",
     "Apply",
     "Approvals",
@@ -164,6 +166,11 @@ class Backend(Protocol):
         """:mod:`phased.service.tokens`."""
         ...
 
+    @property
+    def alert_triggers(self) -> AlertTriggers:
+        """:mod:`phased.service.alert_triggers`."""
+        ...
+
     def close(self) -> None:
         """Release the store or the connection."""
         ...
@@ -195,5 +202,6 @@ AREAS = (
     "rollouts",
     "segments",
     "tokens",
+    "alert_triggers",
 )
 """The area attributes of a :class:`Backend` (each named after its service module)."""

@@ -1,7 +1,8 @@
 """``phased triggers``: inbound alert endpoints that stop a rollout (docs/alert-triggers.md).
 
-These work on the database (``--db``); against a server use the API
-(``POST /api/v1/triggers``, admin role).
+Against the database (``--db``), or through the server when ``PHASED_SERVER``
+and ``PHASED_TOKEN`` are set (creating and revoking need an admin token). A
+new trigger's token is printed once and never stored.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from phased.cli.common import Actor, Db, Json, actor_of, local_store, print_json, usage_error
+from phased.cli.common import Actor, Db, Json, actor_of, open_backend, print_json, usage_error
 
 app = typer.Typer(
     help="Alert triggers: URLs an alerting system calls to pause, roll back or disable.",
@@ -35,17 +36,16 @@ def create(  # noqa: PLR0917  (typer maps parameters to options)
     as_json: Json = False,
 ) -> None:
     """Create a trigger and print its token and URL path (shown this once)."""
-    from phased.service import alert_triggers
-
     labels: dict[str, str] = {}
     for item in match or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             usage_error(f"--match: give LABEL=VALUE (got {item!r})")
         labels[key] = value
-    with local_store(db, "triggers create") as store:
-        created = alert_triggers.create_trigger(
-            store, actor=actor_of(actor), flag=flag, name=name, action=action, match=labels
+    with open_backend(db) as backend:
+        who = actor_of(actor)
+        created = backend.alert_triggers.create_trigger(
+            actor=who, flag=flag, name=name, action=action, match=labels
         )
     if as_json:
         print_json({**created.trigger.to_dict(), "token": created.token, "path": created.path})
@@ -61,10 +61,8 @@ def list_triggers(
     as_json: Json = False,
 ) -> None:
     """Every trigger (never its token)."""
-    from phased.service import alert_triggers
-
-    with local_store(db, "triggers list") as store:
-        found = alert_triggers.list_triggers(store, flag)
+    with open_backend(db) as backend:
+        found = backend.alert_triggers.list_triggers(flag)
     if as_json:
         print_json([t.to_dict() for t in found])
         return
@@ -82,10 +80,8 @@ def revoke(
     db: Db = None,
 ) -> None:
     """Disable a trigger: its URL stops working at once."""
-    from phased.service import alert_triggers
-
-    with local_store(db, "triggers revoke") as store:
-        alert_triggers.revoke_trigger(store, actor=actor_of(actor), flag=flag, name=name)
+    with open_backend(db) as backend:
+        backend.alert_triggers.revoke_trigger(actor=actor_of(actor), flag=flag, name=name)
     typer.echo(f"revoked trigger {name} on {flag}")
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "CreatedTrigger",
     "FireResult",
     "Fired",
+    "check_action",
     "create_trigger",
     "fire",
     "list_triggers",
@@ -89,6 +90,16 @@ class FireResult:
     results: list[Fired] = field(default_factory=list)
 
 
+def check_action(action: str | None) -> None:
+    """Refuse an unknown action in the service's words (an HTTP client checks it first too)."""
+    if action is not None and action not in ACTIONS:
+        raise ValidationError(
+            f"unknown action {action!r}; valid: {', '.join(ACTIONS)} (or none: the plan's "
+            "on_alert.action)",
+            field="action",
+        )
+
+
 def create_trigger(
     store: Store,
     *,
@@ -103,12 +114,7 @@ def create_trigger(
         check_key(name, "trigger name")
     except ValueError as exc:
         raise ValidationError(str(exc), field="name") from None
-    if action is not None and action not in ACTIONS:
-        raise ValidationError(
-            f"unknown action {action!r}; valid: {', '.join(ACTIONS)} (or none: the plan's "
-            "on_alert.action)",
-            field="action",
-        )
+    check_action(action)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with mutation(store, actor) as m:
         if flag != ANY_FLAG:
