@@ -149,6 +149,7 @@ class HttpBackend:
         from phased.backend.http_areas.members import HttpMembers
         from phased.backend.http_areas.overrides import HttpOverrides
         from phased.backend.http_areas.plan_rollouts import HttpPlanRollouts
+        from phased.backend.http_areas.retire import HttpRetire
         from phased.backend.http_areas.rollout_controls import HttpRolloutControls
         from phased.backend.http_areas.rollout_report import HttpRolloutReport
         from phased.backend.http_areas.rollouts import HttpRollouts
@@ -173,6 +174,7 @@ class HttpBackend:
         self.rollouts: areas.Rollouts = HttpRollouts(http)
         self.segments: areas.Segments = HttpSegments(http)
         self.tokens: areas.Tokens = HttpTokens(http)
+        self.retire: areas.Retire = HttpRetire(http)
 
     @property
     def environments(self) -> tuple[str, ...]:

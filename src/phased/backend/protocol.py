@@ -39,6 +39,7 @@ from phased.backend.areas import (
     Members,
     Overrides,
     PlanRollouts,
+    Retire,
     RolloutControls,
     RolloutReport,
     Rollouts,
@@ -60,6 +61,7 @@ __all__ = [
     "Members",
     "Overrides",
     "PlanRollouts",
+    "Retire",
     "RolloutControls",
     "RolloutReport",
     "Rollouts",
@@ -140,6 +142,11 @@ class Backend(Protocol):
         ...
 
     @property
+    def retire(self) -> Retire:
+        """:mod:`phased.service.retire`."""
+        ...
+
+    @property
     def rollout_controls(self) -> RolloutControls:
         """:mod:`phased.service.rollout_controls`."""
         ...
@@ -190,6 +197,7 @@ AREAS = (
     "members",
     "overrides",
     "plan_rollouts",
+    "retire",
     "rollout_controls",
     "rollout_report",
     "rollouts",
