@@ -35,7 +35,11 @@ def retire(
     ] = None,
     code: Annotated[
         list[str] | None,
-        typer.Option("--code", help="Source paths that must no longer read the flag (repeatable)."),
+        typer.Option(
+            "--code",
+            help="Source paths that must no longer read the flag (repeatable); scanned on this "
+            "machine, also against a server.",
+        ),
     ] = None,
     check_only: Annotated[
         bool, typer.Option("--check", help="Only say which prerequisites hold (exit 1 if any not).")
