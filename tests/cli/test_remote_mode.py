@@ -17,8 +17,9 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,10 @@ from typer.testing import CliRunner
 from phased.cli.main import app
 from phased.obs import configure_logging
 from phased.service import alert_triggers, tokens
-from phased.store.engine import open_store
-from server.conftest import RunningServer, free_port, server, start_server
+from phased.service.flags import create_flag, set_default, set_enabled
+from phased.service.golden_runs import report
+from phased.store.engine import Store, open_store
+from server.conftest import ENVIRONMENTS, RunningServer, free_port, server, start_server
 
 __all__ = ["server", "start_server"]  # fixtures used here
 
@@ -483,3 +486,92 @@ class TestTriggerTwins:
         assert out.err.count("\n") == 1, out.err
         listed = twins.run("triggers", "list", "--json", remote=True, env=viewer)
         assert (listed.code, json.loads(listed.out)) == (0, [])
+
+
+class TestRetireTwins:
+    """``phased flag retire`` and ``flag stale`` go through the Backend: the same checks and lists.
+
+    The code references are counted on the client either way (``--code``),
+    so both sides scan the same directory.
+    """
+
+    ONE_STAGE = "flag: awf\nenvironment: prod\nstages:\n  - name: full\n    audience: 100\n"
+
+    @staticmethod
+    def _both(twins: Twins, change: Callable[[Store], object], *, days_ago: float = 0) -> None:
+        """The same change on both stores (what no command makes), dated ``days_ago`` back."""
+        when = datetime.now(UTC) - timedelta(days=days_ago)
+        for url in (twins.local_db, twins.server.store.url):
+            with open_store(url, environments=ENVIRONMENTS, clock=lambda: when) as store:
+                change(store)
+        twins.server.wait_for_revision()
+
+    def test_refused_then_retired(self, twins: Twins, tmp_path: Path) -> None:
+        reads, clean = tmp_path / "reads", tmp_path / "clean"
+        for folder, text in ((reads, "client.is_enabled('awf')\n"), (clean, "x = 1\n")):
+            folder.mkdir()
+            (folder / "app.py").write_text(text)
+        twins.same("flag", "create", "awf")
+        checked = twins.same("flag", "retire", "awf", "--check", "--code", str(reads))
+        assert checked.code == 1
+        assert checked.out.splitlines()[-1] == "✗ code: 1 reference(s) still read the flag"
+        twins.same("flag", "retire", "awf", "--check", "--json")
+        refused = twins.same("flag", "retire", "awf", "--code", str(reads))
+        assert refused.code == 1
+        assert refused.err.startswith("error: flag: cannot retire 'awf' yet: full: ")
+        assert "code: 1 reference(s) still read the flag" in refused.err
+        assert twins.same("flag", "retire", "nope", "--check").code == 1
+        assert twins.same("flag", "retire", "awf", "--value", "b", "--check").code == 1
+        for env in ENVIRONMENTS:
+            twins.same("flag", "enable", "awf", "--env", env)
+            twins.same("flag", "set-default", "awf", "on", "--env", env)
+        (tmp_path / "plan.yaml").write_text(self.ONE_STAGE)
+        twins.same("member", "add", "root", "--role", "admin")
+        twins.same("plan", "apply", str(tmp_path / "plan.yaml"))
+        twins.same("rollout", "advance", "awf", "--force")
+        self._both(twins, lambda store: report(
+            store, actor="ci", suite="awf", build="v1", mode="test", passed=True,
+            counts={}, failures=[], flag="awf",
+        ))  # fmt: skip
+        args = ("flag", "retire", "awf", "--days", "0", "--code", str(clean))
+        assert twins.same(*args, "--check").code == 0
+        done = twins.same(*args)
+        assert done.code == 0, done
+        assert done.out.startswith("✓ full: True for everyone in every environment")
+        assert "retired awf: True is the permanent default; the flag is archived" in done.out
+        twins.same("flag", "list", "--archived", "--json")
+        twins.same("audit", "recent", "-n", "3", "--json")
+        gone = twins.same("flag", "retire", "awf", "--force", "--json")
+        assert gone.code == 1
+
+    def test_forced_retirement_json(self, twins: Twins) -> None:
+        twins.same("flag", "create", "old", "--variants", "a=50,b=50")
+        out = twins.same("flag", "retire", "old", "--value", "b", "--force", "--json")
+        assert json.loads(out.out)["forced"] is True
+        twins.same("audit", "recent", "-n", "1", "--json")
+
+    def test_stale(self, twins: Twins) -> None:
+        assert "no stale flag" in twins.same("flag", "stale").out
+        self._both(twins, lambda store: create_flag(store, actor="root", key="unused"), days_ago=40)
+
+        def done(store: Store) -> None:
+            create_flag(store, actor="root", key="done")
+            for env in ENVIRONMENTS:
+                set_enabled(store, actor="root", key="done", environment=env, enabled=True)
+                set_default(store, actor="root", key="done", environment=env, value="on")
+
+        self._both(twins, done, days_ago=35)
+        twins.same("flag", "create", "fresh")
+        out = twins.same("flag", "stale")
+        assert out.out.splitlines() == [
+            "done: on for everyone in every environment, unchanged for 30+ days: retire it",
+            "unused: no outcome recorded for 30+ days (never) and unchanged: unused?",
+        ]
+        listed = json.loads(twins.same("flag", "stale", "--json").out)
+        assert [row["flag"] for row in listed] == ["done", "unused"]
+        assert listed[0]["last_change"] is not None
+        longer = twins.same("flag", "stale", "--days", "36")
+        assert (
+            longer.out
+            == "unused: no outcome recorded for 36+ days (never) and unchanged: unused?\n"
+        )

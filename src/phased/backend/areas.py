@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from phased.core.decide import Decision
     from phased.core.flags import FlagSet, Segment, Value
     from phased.core.plans.preview import StagePreview
+    from phased.core.retire import Prerequisite
     from phased.service.alert_triggers import AlertTrigger, CreatedTrigger
     from phased.service.alerts import AlertsSettings, TestResult
     from phased.service.apply import ApplyOutcome
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from phased.service.members import Member
     from phased.service.overrides import OverrideView
     from phased.service.plan_rollouts import Applied
+    from phased.service.retire import Retired, StaleFlag
     from phased.service.rollout_records import HistoryEntry, Rollout
     from phased.service.tokens import NewToken
     from phased.store.archive import ArchivedFlag
@@ -556,4 +558,40 @@ class AlertTriggers(Protocol):
 
     def revoke_trigger(self, *, actor: str | None, flag: str, name: str) -> AlertTrigger:
         """Disable a trigger: its URL stops working at once."""
+
+
+class Retire(Protocol):
+    """The ``retire`` use cases (:mod:`phased.service.retire`).
+
+    ``code_refs`` is what ``phased flag refs`` counted in the caller's own
+    source tree: the code lives with the client, not the server, so the
+    client scans it and sends the count.
+    """
+
+    def check(
+        self,
+        key: str,
+        *,
+        days: int = 7,
+        value: str | None = None,
+        code_refs: int | None = None,
+    ) -> list[Prerequisite]:
+        """The prerequisites of retiring ``key`` and whether each holds."""
+        ...
+
+    def retire(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        days: int = 7,
+        value: str | None = None,
+        code_refs: int | None = None,
+        force: bool = False,
+    ) -> Retired:
+        """Check the prerequisites; if all hold (or ``force``), make the new value permanent."""
+        ...
+
+    def stale(self, *, days: int = 30) -> list[StaleFlag]:
+        """Flags fully rolled out, or without any outcome, and unchanged for ``days``."""
         ...

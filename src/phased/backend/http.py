@@ -150,6 +150,7 @@ class HttpBackend:
         from phased.backend.http_areas.members import HttpMembers
         from phased.backend.http_areas.overrides import HttpOverrides
         from phased.backend.http_areas.plan_rollouts import HttpPlanRollouts
+        from phased.backend.http_areas.retire import HttpRetire
         from phased.backend.http_areas.rollout_controls import HttpRolloutControls
         from phased.backend.http_areas.rollout_report import HttpRolloutReport
         from phased.backend.http_areas.rollouts import HttpRollouts
@@ -175,6 +176,7 @@ class HttpBackend:
         self.segments: areas.Segments = HttpSegments(http)
         self.tokens: areas.Tokens = HttpTokens(http)
         self.alert_triggers: areas.AlertTriggers = HttpAlertTriggers(http)
+        self.retire: areas.Retire = HttpRetire(http)
 
     @property
     def environments(self) -> tuple[str, ...]:

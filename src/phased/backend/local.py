@@ -25,6 +25,7 @@ from phased.service import incidents as _incidents
 from phased.service import members as _members
 from phased.service import overrides as _overrides
 from phased.service import plan_rollouts as _plan_rollouts
+from phased.service import retire as _retire
 from phased.service import rollout_controls as _rollout_controls
 from phased.service import rollout_report as _rollout_report
 from phased.service import rollouts as _rollouts
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from phased.core.decide import Decision
     from phased.core.flags import FlagSet, Segment, Value
     from phased.core.plans.preview import StagePreview
+    from phased.core.retire import Prerequisite
     from phased.service.alert_triggers import AlertTrigger, CreatedTrigger
     from phased.service.alerts import AlertsSettings, TestResult
     from phased.service.apply import ApplyOutcome
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from phased.service.members import Member
     from phased.service.overrides import OverrideView
     from phased.service.plan_rollouts import Applied
+    from phased.service.retire import Retired, StaleFlag
     from phased.service.rollout_records import HistoryEntry, Rollout
     from phased.service.tokens import NewToken
     from phased.store.archive import ArchivedFlag
@@ -717,6 +720,46 @@ class LocalAlertTriggers:
         return _alert_triggers.revoke_trigger(self.store, actor=actor, flag=flag, name=name)
 
 
+class LocalRetire:
+    """:mod:`phased.service.retire` over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def check(
+        self,
+        key: str,
+        *,
+        days: int = _retire.DEFAULT_DAYS,
+        value: str | None = None,
+        code_refs: int | None = None,
+    ) -> list[Prerequisite]:
+        return _retire.check(self.store, key, days=days, value=value, code_refs=code_refs)
+
+    def retire(
+        self,
+        *,
+        actor: str | None,
+        key: str,
+        days: int = _retire.DEFAULT_DAYS,
+        value: str | None = None,
+        code_refs: int | None = None,
+        force: bool = False,
+    ) -> Retired:
+        return _retire.retire(
+            self.store,
+            actor=actor,
+            key=key,
+            days=days,
+            value=value,
+            code_refs=code_refs,
+            force=force,
+        )
+
+    def stale(self, *, days: int = 30) -> list[StaleFlag]:
+        return _retire.stale(self.store, days=days)
+
+
 class LocalBackend:
     """The service layer over ``store`` (which the backend closes)."""
 
@@ -739,6 +782,7 @@ class LocalBackend:
         self.segments = LocalSegments(store)
         self.tokens = LocalTokens(store)
         self.alert_triggers = LocalAlertTriggers(store)
+        self.retire = LocalRetire(store)
 
     @property
     def environments(self) -> tuple[str, ...]:

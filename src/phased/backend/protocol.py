@@ -40,6 +40,7 @@ from phased.backend.areas import (
     Members,
     Overrides,
     PlanRollouts,
+    Retire,
     RolloutControls,
     RolloutReport,
     Rollouts,
@@ -62,6 +63,7 @@ __all__ = [
     "Members",
     "Overrides",
     "PlanRollouts",
+    "Retire",
     "RolloutControls",
     "RolloutReport",
     "Rollouts",
@@ -142,6 +144,11 @@ class Backend(Protocol):
         ...
 
     @property
+    def retire(self) -> Retire:
+        """:mod:`phased.service.retire`."""
+        ...
+
+    @property
     def rollout_controls(self) -> RolloutControls:
         """:mod:`phased.service.rollout_controls`."""
         ...
@@ -197,6 +204,7 @@ AREAS = (
     "members",
     "overrides",
     "plan_rollouts",
+    "retire",
     "rollout_controls",
     "rollout_report",
     "rollouts",

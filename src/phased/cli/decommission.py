@@ -1,8 +1,10 @@
 """``phased flag retire|refs|stale``: the last steps of a migration (seeds 003 and 004).
 
 Thin commands over :mod:`phased.service.retire` and :mod:`phased.migrate.refs`,
-added to the ``phased flag`` group. ``retire`` and ``stale`` work on the
-database (``--db``); ``refs`` only reads files.
+added to the ``phased flag`` group. ``retire`` and ``stale`` go through the
+Backend (a database with ``--db``, or a server with PHASED_SERVER); ``refs``
+only reads files, and ``retire --code`` scans them here, on the client, and
+sends the count: the server does not have the caller's source tree.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from phased.cli.common import Actor, Db, Json, actor_of, local_store, print_json, say
+from phased.cli.common import Actor, Db, Json, actor_of, open_backend, print_json, say
 
 Key = Annotated[str, typer.Argument(help="The flag key, e.g. awf_bundle.", show_default=False)]
 Days = Annotated[int, typer.Option("--days", help="How long the flag must have been done.", min=0)]
@@ -33,7 +35,11 @@ def retire(
     ] = None,
     code: Annotated[
         list[str] | None,
-        typer.Option("--code", help="Source paths that must no longer read the flag (repeatable)."),
+        typer.Option(
+            "--code",
+            help="Source paths that must no longer read the flag (repeatable); scanned on this "
+            "machine, also against a server.",
+        ),
     ] = None,
     check_only: Annotated[
         bool, typer.Option("--check", help="Only say which prerequisites hold (exit 1 if any not).")
@@ -52,14 +58,11 @@ def retire(
     completed, the latest reported golden runs passing, no old-path outcome
     for --days, and no code reference under --code.
     """
-    from phased.service import flags as flag_service
-    from phased.service import retire as service
-
-    with local_store(db, "flag retire") as store:
-        flag = flag_service.get_flag(store, key).flag
+    with open_backend(db) as backend:
+        flag = backend.flags.get_flag(key).flag
         refs = None if not code else len(_refs(key, code, flag.env_var))
         if check_only:
-            found = service.check(store, key, days=days, value=value, code_refs=refs)
+            found = backend.retire.check(key, days=days, value=value, code_refs=refs)
             if json_out:
                 print_json([p.to_dict() for p in found])
             else:
@@ -68,8 +71,7 @@ def retire(
             if not all(p.holds for p in found):
                 raise typer.Exit(1)
             return
-        done = service.retire(
-            store,
+        done = backend.retire.retire(
             actor=actor_of(actor),
             key=key,
             days=days,
@@ -118,10 +120,8 @@ def stale(
     json_out: Json = False,
 ) -> None:
     """Flags fully rolled out, or without any outcome, and unchanged for --days."""
-    from phased.service import retire as service
-
-    with local_store(db, "flag stale") as store:
-        found = service.stale(store, days=days)
+    with open_backend(db) as backend:
+        found = backend.retire.stale(days=days)
     if json_out:
         print_json([s.to_dict() for s in found])
         return

@@ -30,6 +30,7 @@ from phased.server.api.routes import (
     ofrep,
     outcomes,
     overrides,
+    retire,
     rollouts,
     sdk,
     segments,
@@ -49,6 +50,7 @@ from phased.settings import Settings
 from phased.store.engine import Store, open_store
 
 API_ROUTERS: list[APIRouter] = [
+    retire.router,  # before flags, so that GET /flags/stale is not read as the flag "stale"
     flags.router,
     flagsfile.router,
     segments.router,
