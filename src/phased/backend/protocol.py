@@ -35,6 +35,7 @@ from phased.backend.areas import (
     Compare,
     Flags,
     GoldenRuns,
+    HookRuns,
     Incidents,
     Members,
     Overrides,
@@ -43,6 +44,7 @@ from phased.backend.areas import (
     RolloutReport,
     Rollouts,
     Segments,
+    SourceQueries,
     Tokens,
 )
 
@@ -56,6 +58,7 @@ __all__ = [
     "Compare",
     "Flags",
     "GoldenRuns",
+    "HookRuns",
     "Incidents",
     "Members",
     "Overrides",
@@ -64,6 +67,7 @@ __all__ = [
     "RolloutReport",
     "Rollouts",
     "Segments",
+    "SourceQueries",
     "Tokens",
 ]
 
@@ -120,6 +124,11 @@ class Backend(Protocol):
         ...
 
     @property
+    def hook_runs(self) -> HookRuns:
+        """:mod:`phased.service.hook_runs`."""
+        ...
+
+    @property
     def incidents(self) -> Incidents:
         """:mod:`phased.service.incidents`."""
         ...
@@ -160,6 +169,11 @@ class Backend(Protocol):
         ...
 
     @property
+    def source_queries(self) -> SourceQueries:
+        """:mod:`phased.service.source_queries`."""
+        ...
+
+    @property
     def tokens(self) -> Tokens:
         """:mod:`phased.service.tokens`."""
         ...
@@ -186,6 +200,7 @@ AREAS = (
     "compare",
     "flags",
     "golden_runs",
+    "hook_runs",
     "incidents",
     "members",
     "overrides",
@@ -194,6 +209,7 @@ AREAS = (
     "rollout_report",
     "rollouts",
     "segments",
+    "source_queries",
     "tokens",
 )
 """The area attributes of a :class:`Backend` (each named after its service module)."""
