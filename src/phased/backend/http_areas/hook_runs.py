@@ -12,18 +12,11 @@ from phased.service.hook_runs import HookRun, RunLog
 def run_of(data: dict[str, Any]) -> HookRun:
     """A ``HookRunPublic`` document as the stored run."""
     return HookRun(
-        id=int(data["id"]),
-        rollout_id=int(data["rollout_id"]),
-        transition=data["transition"],
-        hook=data["hook"],
-        phase=data["phase"],
-        stage=data["stage"],
-        status=data["status"],
-        attempts=int(data["attempts"]),
-        detail=data["detail"],
-        claimed_by=data["claimed_by"],
-        started_at=datetime.fromisoformat(data["started_at"]),
-        finished_at=when(data.get("finished_at")),
+        **{
+            **data,
+            "started_at": datetime.fromisoformat(data["started_at"]),
+            "finished_at": when(data.get("finished_at")),
+        }
     )
 
 

@@ -11,19 +11,9 @@ from phased.service.source_queries import QueryLog, QueryRecord
 
 def query_of(data: dict[str, Any]) -> QueryRecord:
     """A ``SourceQueryPublic`` document as the stored record."""
-    value = data.get("value")
+    fields = {k: v for k, v in data.items() if k != "check"}
     return QueryRecord(
-        rollout_id=int(data["rollout_id"]),
-        at=datetime.fromisoformat(data["at"]),
-        stage=data["stage"],
-        check_key=data["check"],
-        source=data["source"],
-        arm=data["arm"],
-        query=data["query"],
-        ok=bool(data["ok"]),
-        value=None if value is None else float(value),
-        latency_ms=float(data["latency_ms"]),
-        message=data["message"],
+        **{**fields, "check_key": data["check"], "at": datetime.fromisoformat(data["at"])}
     )
 
 

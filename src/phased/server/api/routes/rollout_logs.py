@@ -6,6 +6,7 @@ engine writes both records itself; nothing here changes them.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from fastapi import APIRouter, Query
@@ -38,21 +39,8 @@ class HookRunPublic(BaseModel):
 
     @classmethod
     def of(cls, run: HookRun) -> HookRunPublic:
-        """From the stored run."""
-        return cls(
-            id=run.id,
-            rollout_id=run.rollout_id,
-            transition=run.transition,
-            hook=run.hook,
-            phase=run.phase,
-            stage=run.stage,
-            status=run.status,
-            attempts=run.attempts,
-            detail=run.detail,
-            claimed_by=run.claimed_by,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-        )
+        """From the stored run (the same fields)."""
+        return cls.model_validate(asdict(run))
 
 
 class HookRunsPublic(BaseModel):
@@ -79,20 +67,10 @@ class SourceQueryPublic(BaseModel):
 
     @classmethod
     def of(cls, record: QueryRecord) -> SourceQueryPublic:
-        """From the stored record."""
-        return cls(
-            rollout_id=record.rollout_id,
-            at=record.at,
-            stage=record.stage,
-            check=record.check_key,
-            source=record.source,
-            arm=record.arm,
-            query=record.query,
-            ok=record.ok,
-            value=record.value,
-            latency_ms=record.latency_ms,
-            message=record.message,
-        )
+        """From the stored record (``check_key`` is ``check``, as in ``--json``)."""
+        fields = asdict(record)
+        fields["check"] = fields.pop("check_key")
+        return cls.model_validate(fields)
 
 
 class SourceQueriesPublic(BaseModel):
