@@ -34,6 +34,7 @@ from phased.service.flags import create_flag, set_default, set_enabled
 from phased.service.golden_runs import report
 from phased.store.engine import Store, open_store
 from server.conftest import ENVIRONMENTS, RunningServer, free_port, server, start_server
+from server.test_rollout_logs_api import record_history, start_rollout
 
 __all__ = ["server", "start_server"]  # fixtures used here
 
@@ -575,3 +576,46 @@ class TestRetireTwins:
             longer.out
             == "unused: no outcome recorded for 36+ days (never) and unchanged: unused?\n"
         )
+
+
+class TestRolloutLogTwins:
+    """``phased hooks log`` and ``phased sources log`` read the same record locally and remotely."""
+
+    @staticmethod
+    def _both(twins: Twins, record: Callable[[Store], object]) -> None:
+        """The same history on both sides: the service calls on each store."""
+        with open_store(twins.local_db, environments=("dev", "staging", "prod")) as store:
+            record(store)
+        record(twins.server.store)
+
+    def test_runs_and_queries(self, twins: Twins) -> None:
+        self._both(twins, record_history)
+        out = twins.same("hooks", "log", "bot_smoke")
+        assert out.code == 0, out
+        assert "full pre_stage smoke: failed after 1 attempt(s) — exit 1: nope" in out.out
+        assert out.out.count("\n") == 2
+        listed = json.loads(twins.same("hooks", "log", "bot_smoke", "--json").out)
+        assert [(r["hook"], r["status"]) for r in listed] == [
+            ("smoke", "failed"),
+            ("gate", "passed"),
+        ]
+        out = twins.same("sources", "log", "bot_smoke")
+        assert "canary prom control 8 ms" in out.out
+        assert "inconclusive: timed out after 5 s" in out.out
+        assert out.out.count("\n") == 3
+        queried = json.loads(twins.same("sources", "log", "bot_smoke", "--json").out)
+        assert [q["latency_ms"] for q in queried] == [5000.2, 8.0, 13.5]
+        assert twins.same("sources", "log", "bot_smoke", "--limit", "1").out.count("\n") == 1
+
+    def test_nothing_yet_and_refusals(self, twins: Twins) -> None:
+        refused = twins.same("hooks", "log", "bot_smoke")
+        assert refused.code == 1
+        assert refused.err.startswith("error: "), refused.err
+        assert twins.same("sources", "log", "bot_smoke").code == 1
+        self._both(twins, lambda store: start_rollout(store, "bot_smoke"))
+        out = twins.same("hooks", "log", "bot_smoke")
+        assert out.out == "no hook runs for the rollout of bot_smoke (#1)\n"
+        out = twins.same("sources", "log", "bot_smoke")
+        assert out.out == "no source queries for the rollout of bot_smoke (#1)\n"
+        assert twins.same("sources", "log", "bot_smoke", "--json").out == "[]\n"
+        assert twins.same("sources", "log", "bot_smoke", "--limit", "0").code == 2

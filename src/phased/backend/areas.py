@@ -26,12 +26,14 @@ if TYPE_CHECKING:
     from phased.service.compare import Mismatch
     from phased.service.flags import StoredFlag
     from phased.service.golden_runs import GoldenRunRecord
+    from phased.service.hook_runs import RunLog
     from phased.service.incidents import IncidentRecord, Opened
     from phased.service.members import Member
     from phased.service.overrides import OverrideView
     from phased.service.plan_rollouts import Applied
     from phased.service.retire import Retired, StaleFlag
     from phased.service.rollout_records import HistoryEntry, Rollout
+    from phased.service.source_queries import QueryLog
     from phased.service.tokens import NewToken
     from phased.store.archive import ArchivedFlag
     from phased.store.audit import AuditEntry, ChainReport
@@ -594,4 +596,19 @@ class Retire(Protocol):
 
     def stale(self, *, days: int = 30) -> list[StaleFlag]:
         """Flags fully rolled out, or without any outcome, and unchanged for ``days``."""
+
+
+class HookRuns(Protocol):
+    """The ``hook_runs`` use cases (:mod:`phased.service.hook_runs`): reading the record."""
+
+    def list_runs(self, flag: str, *, limit: int = 200) -> RunLog:
+        """The hook runs of the flag's latest rollout, newest first."""
+        ...
+
+
+class SourceQueries(Protocol):
+    """The ``source_queries`` use cases (:mod:`phased.service.source_queries`): the query log."""
+
+    def list_queries(self, flag: str, *, limit: int = 50) -> QueryLog:
+        """The most recent source queries of the flag's latest rollout, newest first."""
         ...

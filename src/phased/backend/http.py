@@ -146,6 +146,7 @@ class HttpBackend:
         from phased.backend.http_areas.compare import HttpCompare
         from phased.backend.http_areas.flags import HttpFlags
         from phased.backend.http_areas.golden_runs import HttpGoldenRuns
+        from phased.backend.http_areas.hook_runs import HttpHookRuns
         from phased.backend.http_areas.incidents import HttpIncidents
         from phased.backend.http_areas.members import HttpMembers
         from phased.backend.http_areas.overrides import HttpOverrides
@@ -155,6 +156,7 @@ class HttpBackend:
         from phased.backend.http_areas.rollout_report import HttpRolloutReport
         from phased.backend.http_areas.rollouts import HttpRollouts
         from phased.backend.http_areas.segments import HttpSegments
+        from phased.backend.http_areas.source_queries import HttpSourceQueries
         from phased.backend.http_areas.tokens import HttpTokens
 
         self.remote = remote
@@ -166,6 +168,7 @@ class HttpBackend:
         self.compare: areas.Compare = HttpCompare(http)
         self.flags: areas.Flags = HttpFlags(http)
         self.golden_runs: areas.GoldenRuns = HttpGoldenRuns(http)
+        self.hook_runs: areas.HookRuns = HttpHookRuns(http)
         self.incidents: areas.Incidents = HttpIncidents(http)
         self.members: areas.Members = HttpMembers(http)
         self.overrides: areas.Overrides = HttpOverrides(http)
@@ -174,6 +177,7 @@ class HttpBackend:
         self.rollout_report: areas.RolloutReport = HttpRolloutReport(http)
         self.rollouts: areas.Rollouts = HttpRollouts(http)
         self.segments: areas.Segments = HttpSegments(http)
+        self.source_queries: areas.SourceQueries = HttpSourceQueries(http)
         self.tokens: areas.Tokens = HttpTokens(http)
         self.alert_triggers: areas.AlertTriggers = HttpAlertTriggers(http)
         self.retire: areas.Retire = HttpRetire(http)

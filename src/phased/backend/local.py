@@ -21,6 +21,7 @@ from phased.service import audit as _audit
 from phased.service import compare as _compare
 from phased.service import flags as _flags
 from phased.service import golden_runs as _golden_runs
+from phased.service import hook_runs as _hook_runs
 from phased.service import incidents as _incidents
 from phased.service import members as _members
 from phased.service import overrides as _overrides
@@ -30,6 +31,7 @@ from phased.service import rollout_controls as _rollout_controls
 from phased.service import rollout_report as _rollout_report
 from phased.service import rollouts as _rollouts
 from phased.service import segments as _segments
+from phased.service import source_queries as _source_queries
 from phased.service import tokens as _tokens
 
 if TYPE_CHECKING:
@@ -48,12 +50,14 @@ if TYPE_CHECKING:
     from phased.service.compare import Mismatch
     from phased.service.flags import StoredFlag
     from phased.service.golden_runs import GoldenRunRecord
+    from phased.service.hook_runs import RunLog
     from phased.service.incidents import IncidentRecord, Opened
     from phased.service.members import Member
     from phased.service.overrides import OverrideView
     from phased.service.plan_rollouts import Applied
     from phased.service.retire import Retired, StaleFlag
     from phased.service.rollout_records import HistoryEntry, Rollout
+    from phased.service.source_queries import QueryLog
     from phased.service.tokens import NewToken
     from phased.store.archive import ArchivedFlag
     from phased.store.audit import AuditEntry, ChainReport
@@ -760,6 +764,26 @@ class LocalRetire:
         return _retire.stale(self.store, days=days)
 
 
+class LocalHookRuns:
+    """:mod:`phased.service.hook_runs` over the store (reading the record)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list_runs(self, flag: str, *, limit: int = 200) -> RunLog:
+        return _hook_runs.list_runs(self.store, flag, limit=limit)
+
+
+class LocalSourceQueries:
+    """:mod:`phased.service.source_queries` over the store (the query log)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list_queries(self, flag: str, *, limit: int = 50) -> QueryLog:
+        return _source_queries.list_queries(self.store, flag, limit=limit)
+
+
 class LocalBackend:
     """The service layer over ``store`` (which the backend closes)."""
 
@@ -783,6 +807,8 @@ class LocalBackend:
         self.tokens = LocalTokens(store)
         self.alert_triggers = LocalAlertTriggers(store)
         self.retire = LocalRetire(store)
+        self.hook_runs = LocalHookRuns(store)
+        self.source_queries = LocalSourceQueries(store)
 
     @property
     def environments(self) -> tuple[str, ...]:

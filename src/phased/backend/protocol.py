@@ -36,6 +36,7 @@ from phased.backend.areas import (
     Compare,
     Flags,
     GoldenRuns,
+    HookRuns,
     Incidents,
     Members,
     Overrides,
@@ -45,6 +46,7 @@ from phased.backend.areas import (
     RolloutReport,
     Rollouts,
     Segments,
+    SourceQueries,
     Tokens,
 )
 
@@ -59,6 +61,7 @@ __all__ = [
     "Compare",
     "Flags",
     "GoldenRuns",
+    "HookRuns",
     "Incidents",
     "Members",
     "Overrides",
@@ -68,6 +71,7 @@ __all__ = [
     "RolloutReport",
     "Rollouts",
     "Segments",
+    "SourceQueries",
     "Tokens",
 ]
 
@@ -124,6 +128,11 @@ class Backend(Protocol):
         ...
 
     @property
+    def hook_runs(self) -> HookRuns:
+        """:mod:`phased.service.hook_runs`."""
+        ...
+
+    @property
     def incidents(self) -> Incidents:
         """:mod:`phased.service.incidents`."""
         ...
@@ -169,6 +178,11 @@ class Backend(Protocol):
         ...
 
     @property
+    def source_queries(self) -> SourceQueries:
+        """:mod:`phased.service.source_queries`."""
+        ...
+
+    @property
     def tokens(self) -> Tokens:
         """:mod:`phased.service.tokens`."""
         ...
@@ -200,6 +214,7 @@ AREAS = (
     "compare",
     "flags",
     "golden_runs",
+    "hook_runs",
     "incidents",
     "members",
     "overrides",
@@ -209,6 +224,7 @@ AREAS = (
     "rollout_report",
     "rollouts",
     "segments",
+    "source_queries",
     "tokens",
     "alert_triggers",
 )

@@ -1,4 +1,8 @@
-"""``phased hooks log FLAG``: every stage hook run of a rollout (docs/hooks.md)."""
+"""``phased hooks log FLAG``: every stage hook run of a rollout (docs/hooks.md).
+
+It reads the record through the Backend, so it works on the database and
+against a server (PHASED_SERVER + PHASED_TOKEN) alike.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from phased.cli.common import Db, Json, local_store, print_json
+from phased.cli.common import Db, Json, open_backend, print_json
 
 app = typer.Typer(help="Stage hooks: what ran, when, and how it ended.", no_args_is_help=True)
 
@@ -18,17 +22,14 @@ def log(
     as_json: Json = False,
 ) -> None:
     """Every hook run of the flag's latest rollout, newest first (output redacted, bounded)."""
-    from phased.service import hook_runs
-    from phased.service import rollout_records as records
-
-    with local_store(db, "hooks log") as store, store.read() as conn:
-        rollout = records.require(conn, flag, going=False)
-        runs = hook_runs.history(conn, rollout.id)
+    with open_backend(db) as backend:
+        found = backend.hook_runs.list_runs(flag)
+    runs = found.runs
     if as_json:
         print_json([r.to_dict() for r in runs])
         return
     if not runs:
-        typer.echo(f"no hook runs for the rollout of {flag} (#{rollout.id})")
+        typer.echo(f"no hook runs for the rollout of {flag} (#{found.rollout_id})")
         return
     for r in runs:
         typer.echo(

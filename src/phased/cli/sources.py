@@ -1,4 +1,9 @@
-"""``phased sources``: the metric sources (list, query one now) and a rollout's query log."""
+"""``phased sources``: the metric sources (list, query one now) and a rollout's query log.
+
+``list`` and ``query`` read the local sources file and ask the sources from
+this machine; ``log`` reads the record through the Backend, so it works on
+the database and against a server (PHASED_SERVER + PHASED_TOKEN) alike.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from phased.cli.common import Db, Json, local_store, print_json, settings
+from phased.cli.common import Db, Json, local_store, open_backend, print_json, settings
 
 if TYPE_CHECKING:
     from phased.sources.config import SourcesConfig
@@ -116,22 +121,21 @@ def query(  # noqa: PLR0917  (typer maps parameters to options)
 @app.command("log")
 def log(
     flag: Annotated[str, typer.Argument(help="The flag whose (latest) rollout to show.")],
-    limit: Annotated[int, typer.Option("--limit", help="How many queries, newest first.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10_000, help="How many queries, newest first.")
+    ] = 50,
     db: Db = None,
     as_json: Json = False,
 ) -> None:
     """Every source query of the flag's latest rollout: query, answer, latency."""
-    from phased.service import rollout_records as records
-    from phased.service import source_queries
-
-    with local_store(db, "sources log") as store, store.read() as conn:
-        rollout = records.require(conn, flag, going=False)
-        rows = source_queries.history(conn, rollout.id, limit=limit)
+    with open_backend(db) as backend:
+        found = backend.source_queries.list_queries(flag, limit=limit)
+    rows = found.queries
     if as_json:
         print_json([r.to_dict() for r in rows])
         return
     if not rows:
-        typer.echo(f"no source queries for the rollout of {flag} (#{rollout.id})")
+        typer.echo(f"no source queries for the rollout of {flag} (#{found.rollout_id})")
         return
     for r in rows:
         answer = f"{r.value:g}" if r.ok and r.value is not None else f"inconclusive: {r.message}"

@@ -11,11 +11,13 @@ it becomes ``interrupted`` and the rollout waits for a person, who may resume
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Connection
 
 from phased.core.gates import GateResult, Verdict
 from phased.service.base import mutation
-from phased.service.rollout_records import Rollout
+from phased.service.rollout_records import Rollout, require
 from phased.store.engine import Store
 from phased.store.hook_runs import (
     HookRun,
@@ -31,13 +33,31 @@ from phased.store.hook_runs import (
 # The engine and `hooks log` reach the records through this use-case module.
 __all__ = [
     "HookRun",
+    "RunLog",
     "attempts_before",
     "claim",
     "finish",
     "history",
     "latest_results",
+    "list_runs",
     "poll",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class RunLog:
+    """A rollout's hook runs: the rollout is named even when nothing ran yet."""
+
+    rollout_id: int
+    runs: tuple[HookRun, ...]
+    """Newest first."""
+
+
+def list_runs(store: Store, flag: str, *, limit: int = 200) -> RunLog:
+    """The hook runs of the flag's latest rollout (``phased hooks log``), newest first."""
+    with store.read() as conn:
+        rollout = require(conn, flag, going=False)
+        return RunLog(rollout.id, tuple(history(conn, rollout.id, limit=limit)))
 
 
 def attempts_before(store: Store, rollout_id: int, prefix: str, hook: str) -> int:

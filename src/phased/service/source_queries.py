@@ -9,7 +9,7 @@ survives an engine restart and is shared by every replica.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from phased.core.gates import Observations
 from phased.core.measured import stage_checks
 from phased.core.plans.model import Check
-from phased.service.rollout_records import Rollout
+from phased.service.rollout_records import Rollout, require
 from phased.store.engine import Store
 from phased.store.source_queries import (
     QueryRecord,
@@ -29,12 +29,30 @@ from phased.store.source_queries import (
 
 # The engine, `sources log` and the tests reach the records through this use-case module.
 __all__ = [
+    "QueryLog",
     "QueryRecord",
     "history",
+    "list_queries",
     "save",
     "stage_checks_of",
     "with_latest_measurements",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLog:
+    """A rollout's source queries: the rollout is named even when none was made yet."""
+
+    rollout_id: int
+    queries: tuple[QueryRecord, ...]
+    """Newest first."""
+
+
+def list_queries(store: Store, flag: str, *, limit: int = 50) -> QueryLog:
+    """The most recent source queries of the flag's latest rollout (``phased sources log``)."""
+    with store.read() as conn:
+        rollout = require(conn, flag, going=False)
+        return QueryLog(rollout.id, tuple(history(conn, rollout.id, limit=limit)))
 
 
 def save(store: Store, rows: Sequence[QueryRecord], streak_since: datetime) -> dict[str, int]:
