@@ -12,7 +12,7 @@ the ``store`` argument. Two implementations:
   JSON.
 
 Both are checked against these protocols by mypy (see
-``backend/local.py`` and ``backend/http.py``), and a CLI command that calls
+``backend/local/`` and ``backend/http.py``), and a CLI command that calls
 a method with a wrong argument fails ``mypy --strict``. Over HTTP the
 ``actor`` of a mutation is the token's owner and is not sent.
 
