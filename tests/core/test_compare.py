@@ -20,7 +20,7 @@ from phased.core.compare import (
 from phased.core.gates import StageOutcomes, Verdict, evaluate_check
 from phased.core.outcomes import MISMATCH_METRIC, Aggregate, metric_value
 from phased.core.plans import parse_plan
-from phased.core.plans.model import Gate
+from phased.core.plans.check import Gate
 from phased.errors import SourceError
 
 

@@ -10,6 +10,7 @@ import pytest
 from phased.alerts.queue import QueuedAlert
 from phased.engine.loop import Engine
 from phased.service import plan_rollouts as pr
+from phased.service.rollout_alerts import realert_interval
 from phased.store.engine import Store
 from phased.store.outbox import Outbox
 from phased.testing import FrozenClock
@@ -57,7 +58,7 @@ class TestRealertInterval:
         ],
     )
     def test_interval(self, max_duration: timedelta, interval: timedelta) -> None:
-        assert pr.realert_interval(max_duration) == interval
+        assert realert_interval(max_duration) == interval
 
 
 class TestOverdueAlerts:

@@ -36,7 +36,8 @@ from phased.core.gates import (
 )
 from phased.core.measured import measured_result, stalled_sources
 from phased.core.plans.audience import describe_audience
-from phased.core.plans.model import Action, Mode, Plan
+from phased.core.plans.check import Action
+from phased.core.plans.model import Mode, Plan
 from phased.core.rollout_state import RolloutPhase, RolloutState, close_run, enter_stage
 from phased.core.stage_entry import Waiting, entry_waiting
 

@@ -20,7 +20,7 @@ from phased.core.analysis.comparison import fmt_evidence, fmt_value
 from phased.core.analysis.threshold import rate_above_e_value
 from phased.core.compare import comparisons_needed, upper_bound
 from phased.core.outcomes import Aggregate, comparison_counts, metric_value, rate_events
-from phased.core.plans.model import Check, Trigger
+from phased.core.plans.check import Check, Trigger
 from phased.errors import PhasedError
 
 if TYPE_CHECKING:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from phased.core.gates import GateResult, Verdict
-from phased.core.plans.model import Action
+from phased.core.plans.check import Action
 
 if TYPE_CHECKING:
-    from phased.core.plans.model import Check, Plan
+    from phased.core.plans.check import Check
+    from phased.core.plans.model import Plan
 
 DEFAULT_WINDOW_SECONDS = 300.0
 

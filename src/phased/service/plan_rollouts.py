@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from phased.alerts.model import Alert
-from phased.alerts.model import Severity as AlertSeverity
 from phased.core.apply import flag_states_after
 from phased.core.decide import AlertNote, Decision, DecisionKind, decide
 from phased.core.flags import FlagState
@@ -32,6 +30,7 @@ from phased.service import hook_runs, outcomes
 from phased.service import rollout_records as records
 from phased.service.base import Mutation, mutation, replace_flag, require_flag
 from phased.service.members import holders
+from phased.service.rollout_alerts import alert_of, due
 from phased.service.rollout_records import HistoryEntry, Rollout
 from phased.service.source_queries import with_latest_measurements
 from phased.store import repository
@@ -42,17 +41,6 @@ from phased.store.outbox import enqueue
 ENGINE_ACTOR = "engine"
 HISTORY_HEARTBEAT = timedelta(minutes=1)
 """A hold whose verdicts did not change is recorded at most this often."""
-OVERDUE_PREFIX = "overdue:"
-"""The key of decide's "past max_duration" alert notes."""
-REALERT_MIN = timedelta(minutes=5)
-REALERT_MAX = timedelta(hours=1)
-
-_ALERT_SEVERITY = {
-    "critical": AlertSeverity.CRITICAL,
-    "warning": AlertSeverity.WARNING,
-    # The alert model has no "info": waiting for an approver is worth a look, not a page.
-    "info": AlertSeverity.WARNING,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,41 +270,6 @@ def apply_decision(
     return replace(applied, entries=tuple(m.entries))
 
 
-def _alert(note: AlertNote, rollout: Rollout) -> Alert:
-    # The decision's trace (an engine pass, an API request, a CLI command) is
-    # bound to the log context; the alert names it so `debug-last` finds it.
-    from phased.obs.log import get_context
-
-    return Alert(
-        trace_id=get_context().get("trace_id"),
-        severity=_ALERT_SEVERITY[note.severity],
-        message=f"{rollout.flag}: {note.message}",
-        flag=rollout.flag,
-        rollout=f"{rollout.flag}#{rollout.id}",
-        rule=note.key,
-        environment=rollout.stage_environment,
-        # Relative: the alert worker makes it absolute when alerts.dashboard_url is set.
-        links={"rollout page": f"/ui/rollouts/{rollout.flag}"},
-    )
-
-
-def realert_interval(max_duration: timedelta) -> timedelta:
-    """How often a stage past its ``max_duration`` is alerted again: a quarter of it, 5-60 min."""
-    return min(max(max_duration / 4, REALERT_MIN), REALERT_MAX)
-
-
-def _due(note: AlertNote, last_sent: str | None, rollout: Rollout, now: datetime) -> bool:
-    # Each note key is sent once per stage run (the alert's group key is flag +
-    # rollout + note key), except "past max_duration": a stage that stays stuck
-    # is worth a reminder, at an interval that scales with the stage.
-    if last_sent is None:
-        return True
-    stage = rollout.stage
-    if note.key != OVERDUE_PREFIX + stage.name or stage.max_duration is None:
-        return False
-    return now - datetime.fromisoformat(last_sent) >= realert_interval(stage.max_duration)
-
-
 def _write_flag(m: Mutation, rollout: Rollout, decision: Decision, action: str) -> None:
     flag = require_flag(m.snapshot.flagset, rollout.flag)
     current: Mapping[str, FlagState] = flag.environments
@@ -396,9 +349,9 @@ def apply_in(
     alerted = {} if moved else dict(rollout.alerted)
     docs, sent = [], 0
     for note in decision.alerts:
-        send = _due(note, alerted.get(note.key), rollout, m.now) and not decision.dry_run
+        send = due(note, alerted.get(note.key), rollout, m.now) and not decision.dry_run
         if send:
-            enqueue(m.conn, _alert(note, rollout), now=m.now)
+            enqueue(m.conn, alert_of(note, rollout), now=m.now)
             alerted[note.key] = m.now.isoformat()
             sent += 1
         docs.append(records.alert_document(note, sent=send))

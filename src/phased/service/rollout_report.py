@@ -17,7 +17,8 @@ from phased.core.gates import GateResult, Observations, StageOutcomes, Verdict
 from phased.core.metric_format import fmt_metric
 from phased.core.outcomes import metric_value
 from phased.core.plans.audience import describe_audience
-from phased.core.plans.model import OPERATORS, Check, Plan
+from phased.core.plans.check import OPERATORS, Check
+from phased.core.plans.model import Plan
 from phased.core.rollout_state import RolloutPhase, StageRun
 from phased.service import outcomes
 from phased.service import rollout_records as records

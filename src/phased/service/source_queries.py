@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from phased.core.gates import Observations
 from phased.core.measured import stage_checks
-from phased.core.plans.model import Check
+from phased.core.plans.check import Check
 from phased.service.rollout_records import Rollout, require
 from phased.store.engine import Store
 from phased.store.source_queries import (

@@ -24,7 +24,7 @@ from phased.core.measured import (
     stage_checks,
     window_seconds,
 )
-from phased.core.plans.model import Check
+from phased.core.plans.check import Check
 from phased.core.rollout_state import RolloutPhase
 from phased.errors import PhasedError, SourceQueryError
 from phased.obs.log import get_logger

@@ -5,21 +5,18 @@ from phased.core.plans.audience import (
     rolled_back_flag_state,
     stage_flag_state,
 )
+from phased.core.plans.check import Action, Gate, Severity, Trigger
 from phased.core.plans.load import parse_plan, plan_schema
 from phased.core.plans.model import (
     DEFAULT_ROLES,
-    Action,
     Analysis,
     Approval,
     Audience,
     Budget,
     BudgetLimit,
-    Gate,
     Mode,
     Plan,
-    Severity,
     Stage,
-    Trigger,
 )
 
 __all__ = [

@@ -13,7 +13,8 @@ from phased.core.outcomes import BUILTIN_METRICS, RATE_METRICS, latency_quantile
 from phased.core.plans.hook_checks import check_hook_checklist
 
 if TYPE_CHECKING:
-    from phased.core.plans.model import Check, Plan
+    from phased.core.plans.check import Check
+    from phased.core.plans.model import Plan
 
 NON_NEGATIVE = frozenset(BUILTIN_METRICS)
 

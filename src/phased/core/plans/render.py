@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from phased.core.durations import format_duration
 from phased.core.plans.audience import describe_audience
-from phased.core.plans.model import OPERATORS, Check, Plan, Stage, Trigger
+from phased.core.plans.check import OPERATORS, Check, Trigger
+from phased.core.plans.model import Plan, Stage
 
 _ACTIONS = {
     "rollback": "roll back to 0 %",

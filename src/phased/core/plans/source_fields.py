@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from phased.core.plans.model import Check, Plan
+    from phased.core.plans.check import Check
+    from phased.core.plans.model import Plan
 
 TEMPLATE_VARS: tuple[str, ...] = ("flag", "stage", "arm", "interval", "environment")
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from phased.core.check_lines import ACTION_WORDS
 from phased.core.durations import format_duration
 from phased.core.metric_format import fmt_metric
 from phased.core.plans.audience import describe_audience
-from phased.core.plans.model import OPERATORS, Check, Plan, Trigger
-from phased.core.summary import ACTION_WORDS
+from phased.core.plans.check import OPERATORS, Check, Trigger
+from phased.core.plans.model import Plan
 
 
 def check_words(check: Check) -> str:
