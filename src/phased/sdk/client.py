@@ -71,8 +71,9 @@ class Client:
         failure: Exception | None = None
         if url is not None:
             try:
-                _check_url(url)
-                token = _sdk_token(token)
+                from phased.sdk.remote import server_token
+
+                token = server_token(url, token)
             except Exception as exc:  # no token: defaults, not a crash (unless strict)
                 if strict:
                     raise
@@ -472,34 +473,8 @@ class Client:
         self.close()
 
 
-def _check_url(url: str) -> None:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"url: {url!r} is not an http(s) URL; give the server's address, "
-            "e.g. http://127.0.0.1:8700",
-            field="url",
-        )
-
-
 def _unknown(flag: str) -> NotFoundError:
     return NotFoundError(
         f"flag: {flag!r} is not in the flag set (strict=True raises; the default serves False)",
         field="flag",
     )
-
-
-def _sdk_token(token: str | None) -> str:
-    if token is None:
-        from phased.settings import get_settings
-
-        token = get_settings().token
-    if not token:
-        raise ConfigurationError(
-            "token: Client(url=...) needs an API token with role sdk; "
-            "pass token=... or set PHASED_TOKEN (create one with `phased token create --role sdk`)",
-            field="token",
-        )
-    return token

@@ -39,6 +39,7 @@ import httpx
 
 from phased.core.flags import FlagSet
 from phased.core.source import Document
+from phased.errors import ConfigurationError
 from phased.sdk.transport import (
     USER_AGENT,
     Backoff,
@@ -467,3 +468,31 @@ def default_backup_path(url: str, environment: str) -> Path:
     """``~/.cache/phased/flags-<environment>-<hash of url>.json`` (per user, never /tmp)."""
     digest = hashlib.sha256(f"{url}|{environment}".encode()).hexdigest()[:12]
     return Path.home() / ".cache" / "phased" / f"flags-{environment}-{digest}.json"
+
+
+def server_token(url: str, token: str | None) -> str:
+    """The token to follow ``url`` with (``token``, else PHASED_TOKEN).
+
+    Raises:
+        ConfigurationError: ``url`` is not an http(s) URL, or there is no token.
+    """
+    from urllib.parse import urlsplit
+
+    from phased.settings import get_settings
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"url: {url!r} is not an http(s) URL; give the server's address, "
+            "e.g. http://127.0.0.1:8700",
+            field="url",
+        )
+    if token is None:
+        token = get_settings().token
+    if not token:
+        raise ConfigurationError(
+            "token: Client(url=...) needs an API token with role sdk; "
+            "pass token=... or set PHASED_TOKEN (create one with `phased token create --role sdk`)",
+            field="token",
+        )
+    return token
