@@ -8,13 +8,14 @@ the database and against a server (PHASED_SERVER + PHASED_TOKEN) alike.
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from phased.cli.common import Db, Json, local_store, open_backend, print_json, settings
+from phased.core.clock import utc_now
 
 if TYPE_CHECKING:
     from phased.sources.config import SourcesConfig
@@ -91,7 +92,7 @@ def query(  # noqa: PLR0917  (typer maps parameters to options)
         "environment": env,
     }
     rendered = render_query(text, values)
-    now = datetime.now(UTC)
+    now = utc_now()
     store = local_store(db, "sources query") if source_config.kind == "sdk" else None
     with httpx.Client() as http, store if store is not None else contextlib.nullcontext():
         source = build_source(name, source_config, http=http, store=store)

@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
 from typer.core import TyperGroup
+
+from phased.core.clock import utc_now
 
 if TYPE_CHECKING:
     from phased.obs.traces import ExecutionTrace
@@ -86,7 +87,7 @@ def command(name: str, user: str | None) -> Iterator[ExecutionTrace]:
     from phased.obs.traces import ExecutionTrace
 
     recorded = ExecutionTrace(
-        trace_id=new_trace_id(), command=name, user=user, started_at=datetime.now(UTC)
+        trace_id=new_trace_id(), command=name, user=user, started_at=utc_now()
     )
     trace_token = _current.set(recorded)
     actor_token = _actor.set(None)

@@ -19,13 +19,13 @@ import logging
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 import structlog
 from structlog.contextvars import bind_contextvars, bound_contextvars, clear_contextvars
 from structlog.processors import CallsiteParameter, CallsiteParameterAdder
 
+from phased.core.clock import utc_now
 from phased.errors import ConfigurationError
 from phased.obs.redact import redact_secrets
 
@@ -64,7 +64,7 @@ def _add_level(_: Any, method_name: str, event_dict: EventDict) -> EventDict:
 
 
 def _add_timestamp(_: Any, __: str, event_dict: EventDict) -> EventDict:
-    event_dict["ts"] = datetime.now(UTC).isoformat()
+    event_dict["ts"] = utc_now().isoformat()
     return event_dict
 
 

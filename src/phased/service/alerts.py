@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from phased.alerts.stored import (
 )
 from phased.alerts.worker import AlertWorker, check_enabled
 from phased.core.alerts import Alert, Severity
+from phased.core.clock import utc_now
 from phased.errors import ConfigurationError, DeliveryError, NotFoundError, ValidationError
 from phased.obs.redact import redact_secrets, redact_text
 from phased.service.base import check_version, mutation
@@ -302,7 +303,7 @@ def send_test(
         severity=Severity.WARNING,
         message=message or f"Test alert from phased to channel {channel}",
         root_cause="phased alerts test",
-        created_at=store.clock() if store is not None else datetime.now(UTC),
+        created_at=store.clock() if store is not None else utc_now(),
     )
     timeout = min(settings.timeout_seconds, TEST_TIMEOUT_SECONDS)
     error: str | None = None

@@ -15,7 +15,7 @@ competing workers do not queue behind each other.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -31,14 +31,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from phased.core.alerts import Alert
+from phased.core.clock import utc_now
 from phased.store.alert_queue import STATUSES, DeliveryStatus, QueuedAlert
 from phased.store.tables_alerts import alert_outbox
 
 __all__ = ["STATUSES", "Outbox", "enqueue"]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def enqueue(connection: Connection | Session, alert: Alert, *, now: datetime | None = None) -> int:
@@ -49,7 +46,7 @@ def enqueue(connection: Connection | Session, alert: Alert, *, now: datetime | N
         alert: what to send; ``created_at`` is set to ``now`` when missing.
         now: the decision's time (the store clock); the wall clock when None.
     """
-    at = now or _utcnow()
+    at = now or utc_now()
     stamped = alert if alert.created_at else alert.model_copy(update={"created_at": at})
     statement = (
         insert(alert_outbox)

@@ -13,8 +13,10 @@ token's owner (the CLI checks a given ``--actor`` against it first).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from phased.core.clock import utc_now
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -52,7 +54,7 @@ class RemoteStore:
 
     def clock(self) -> datetime:
         """Now, in UTC (relative times like ``--since 7d`` are read against it)."""
-        return datetime.now(UTC)
+        return utc_now()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """``Remote.request``: one API call, refusals raised as the local error class."""
@@ -140,8 +142,8 @@ def rollout_of(data: dict[str, Any]) -> Rollout:
         state=RolloutState.model_validate(data["state"]),
         version=int(data["version"]),
         created_by=data.get("created_by") or data["started_by"],
-        created_at=created or datetime.now(UTC),
-        updated_at=when(data["updated_at"]) or created or datetime.now(UTC),
+        created_at=created or utc_now(),
+        updated_at=when(data["updated_at"]) or created or utc_now(),
         ended_at=when(data["ended_at"]),
     )
 
