@@ -64,9 +64,8 @@ def require(conn: Connection, flag: str, *, going: bool = True) -> Rollout:
     found = active(conn, flag) if going else latest(conn, flag)
     if found is not None:
         return found
-    if going and latest(conn, flag) is not None:
-        last = latest(conn, flag)
-        assert last is not None
+    last = latest(conn, flag) if going else None
+    if last is not None:
         raise NotFoundError(
             f"the rollout of {flag!r} is over ({last.phase}); apply a plan to start another "
             "with `phased plan apply PLAN --actor NAME`",
