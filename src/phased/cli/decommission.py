@@ -14,9 +14,12 @@ from typing import Annotated
 import typer
 
 from phased.cli.common import Actor, Db, Json, actor_of, open_backend, print_json, say
+from phased.core.retire import MAX_DAYS
 
 Key = Annotated[str, typer.Argument(help="The flag key, e.g. awf_bundle.", show_default=False)]
-Days = Annotated[int, typer.Option("--days", help="How long the flag must have been done.", min=0)]
+Days = Annotated[
+    int, typer.Option("--days", help="How long the flag must have been done.", min=0, max=MAX_DAYS)
+]
 
 
 def _refs(key: str, paths: list[str], env_var: str | None) -> list[object]:
@@ -115,7 +118,9 @@ def refs(
 
 def stale(
     *,
-    days: Annotated[int, typer.Option("--days", help="Done or unused for this long.", min=1)] = 30,
+    days: Annotated[
+        int, typer.Option("--days", help="Done or unused for this long.", min=1, max=MAX_DAYS)
+    ] = 30,
     db: Db = None,
     json_out: Json = False,
 ) -> None:

@@ -13,6 +13,9 @@ from datetime import datetime, timedelta
 
 from phased.core.flags import Flag, Value
 
+MAX_DAYS = 36_500
+"""A hundred years: how long ``--days`` may ask (longer overflows a date, and means nothing)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Prerequisite:

@@ -12,15 +12,13 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from phased.core.retire import Prerequisite
+from phased.core.retire import MAX_DAYS, Prerequisite
 from phased.server.api.deps import FlagWriter, Reader, StoreDep
 from phased.server.tracing import TracedRoute
 from phased.service import retire as service
 
 router = APIRouter(prefix="/flags", tags=["flags"], route_class=TracedRoute)
 
-MAX_DAYS = 36_500
-"""A hundred years: more would overflow a ``timedelta`` (a 500) and means nothing."""
 CODE_REFS = (
     "References to the flag `phased flag refs` found in the caller's code (omit: not checked)."
 )
