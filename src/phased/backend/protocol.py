@@ -50,30 +50,7 @@ from phased.backend.areas import (
     Tokens,
 )
 
-__all__ = [
-    "AREAS",
-    "AlertTriggers",
-    "Alerts",
-    "Apply",
-    "Approvals",
-    "Audit",
-    "Backend",
-    "Compare",
-    "Flags",
-    "GoldenRuns",
-    "HookRuns",
-    "Incidents",
-    "Members",
-    "Overrides",
-    "PlanRollouts",
-    "Retire",
-    "RolloutControls",
-    "RolloutReport",
-    "Rollouts",
-    "Segments",
-    "SourceQueries",
-    "Tokens",
-]
+__all__ = ["AREAS", "Backend"]
 
 
 class Backend(Protocol):
